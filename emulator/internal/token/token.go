@@ -1,0 +1,196 @@
+// Package token mints and checks the emulator's access tokens: RS256 JWTs shaped like Microsoft
+// Entra ID v1 access tokens (PROTOCOL.md §4). The identity side signs them, the Exchange side
+// verifies them, both with one Keys value.
+package token
+
+import (
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Keys is the emulator's token signing key.
+type Keys struct {
+	Private *rsa.PrivateKey
+	KeyID   string // kid header; also x5t of the JWKS entry
+}
+
+// LoadOrCreateKeys reads an RSA key from a PEM file, creating (0600) a new 2048-bit key when the
+// file does not exist, so tokens stay valid across emulator restarts.
+func LoadOrCreateKeys(path string) (*Keys, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			return nil, fmt.Errorf("generate signing key: %w", err)
+		}
+		der, err := x509.MarshalPKCS8PrivateKey(k)
+		if err != nil {
+			return nil, err
+		}
+		out := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+		if err := os.WriteFile(path, out, 0o600); err != nil {
+			return nil, fmt.Errorf("write signing key: %w", err)
+		}
+		return NewKeys(k), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read signing key: %w", err)
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil {
+		return nil, fmt.Errorf("signing key %s: no PEM block; delete the file to make a new key", path)
+	}
+	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("signing key %s: %w", path, err)
+	}
+	rk, ok := k.(*rsa.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("signing key %s: not an RSA key", path)
+	}
+	return NewKeys(rk), nil
+}
+
+// NewKeys wraps an RSA key, deriving its key id from the public key.
+func NewKeys(k *rsa.PrivateKey) *Keys {
+	der, _ := x509.MarshalPKIXPublicKey(&k.PublicKey)
+	sum := sha1.Sum(der)
+	return &Keys{Private: k, KeyID: base64.RawURLEncoding.EncodeToString(sum[:])}
+}
+
+// JWK is one entry of a JSON Web Key Set.
+type JWK struct {
+	Kty string   `json:"kty"`
+	Use string   `json:"use"`
+	Kid string   `json:"kid"`
+	X5t string   `json:"x5t"`
+	N   string   `json:"n"`
+	E   string   `json:"e"`
+	X5c []string `json:"x5c,omitempty"`
+}
+
+// JWKS returns the public key set for the discovery keys endpoint.
+func (k *Keys) JWKS() map[string][]JWK {
+	pub := k.Private.PublicKey
+	return map[string][]JWK{"keys": {{
+		Kty: "RSA", Use: "sig", Kid: k.KeyID, X5t: k.KeyID,
+		N: base64.RawURLEncoding.EncodeToString(pub.N.Bytes()),
+		E: base64.RawURLEncoding.EncodeToString(big.NewInt(int64(pub.E)).Bytes()),
+	}}}
+}
+
+// Claims are the claims of a v1 access token that the emulator reads and writes.
+type Claims struct {
+	Audience   string   `json:"aud"`
+	Issuer     string   `json:"iss"`
+	IssuedAt   int64    `json:"iat"`
+	NotBefore  int64    `json:"nbf"`
+	Expires    int64    `json:"exp"`
+	TenantID   string   `json:"tid"`
+	ObjectID   string   `json:"oid"`
+	Subject    string   `json:"sub"`
+	AppID      string   `json:"appid"`
+	AppIDACR   string   `json:"appidacr"`
+	Roles      []string `json:"roles,omitempty"`
+	Scope      string   `json:"scp,omitempty"`
+	WIDs       []string `json:"wids,omitempty"`
+	UPN        string   `json:"upn,omitempty"`
+	UniqueName string   `json:"unique_name,omitempty"`
+	Name       string   `json:"name,omitempty"`
+	AMR        []string `json:"amr,omitempty"`
+	IDType     string   `json:"idtyp,omitempty"`
+	Version    string   `json:"ver"`
+	UTI        string   `json:"uti,omitempty"`
+}
+
+// AppOnly reports whether the token was issued to an application rather than a user.
+func (c Claims) AppOnly() bool { return c.UPN == "" && c.Scope == "" }
+
+// GetExpirationTime and the other methods make Claims a jwt.Claims.
+func (c Claims) GetExpirationTime() (*jwt.NumericDate, error) { return numeric(c.Expires), nil }
+func (c Claims) GetIssuedAt() (*jwt.NumericDate, error)       { return numeric(c.IssuedAt), nil }
+func (c Claims) GetNotBefore() (*jwt.NumericDate, error)      { return numeric(c.NotBefore), nil }
+func (c Claims) GetIssuer() (string, error)                   { return c.Issuer, nil }
+func (c Claims) GetSubject() (string, error)                  { return c.Subject, nil }
+func (c Claims) GetAudience() (jwt.ClaimStrings, error)       { return jwt.ClaimStrings{c.Audience}, nil }
+
+func numeric(v int64) *jwt.NumericDate {
+	if v == 0 {
+		return nil
+	}
+	return jwt.NewNumericDate(time.Unix(v, 0))
+}
+
+// Issuer returns the v1 issuer for a tenant.
+func Issuer(tenantID string) string { return "https://sts.windows.net/" + tenantID + "/" }
+
+// Sign mints a token with the key's kid and x5t headers.
+func (k *Keys) Sign(c Claims) (string, error) {
+	if c.Version == "" {
+		c.Version = "1.0"
+	}
+	t := jwt.NewWithClaims(jwt.SigningMethodRS256, c)
+	t.Header["kid"] = k.KeyID
+	t.Header["x5t"] = k.KeyID
+	return t.SignedString(k.Private)
+}
+
+// Reasons a token is refused; Verify wraps one of them.
+var (
+	ErrMalformed = errors.New("token is malformed")
+	ErrSignature = errors.New("token signature is invalid")
+	ErrExpired   = errors.New("token has expired")
+	ErrAudience  = errors.New("token audience is not accepted")
+)
+
+// Verify checks an access token's algorithm (RS256 only), signature, lifetime (with a little
+// clock skew) and audience, which must equal one of audiences, with or without a trailing slash.
+func (k *Keys) Verify(raw string, now time.Time, audiences ...string) (Claims, error) {
+	var c Claims
+	_, err := jwt.ParseWithClaims(raw, &c, func(t *jwt.Token) (any, error) {
+		return &k.Private.PublicKey, nil
+	},
+		jwt.WithValidMethods([]string{"RS256"}),
+		jwt.WithTimeFunc(func() time.Time { return now }),
+		jwt.WithLeeway(2*time.Minute),
+		jwt.WithExpirationRequired(),
+	)
+	switch {
+	case err == nil:
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return c, fmt.Errorf("%w: %v", ErrExpired, err)
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid), errors.Is(err, jwt.ErrTokenUnverifiable):
+		return c, fmt.Errorf("%w: %v", ErrSignature, err)
+	default:
+		return c, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	for _, a := range audiences {
+		if strings.TrimSuffix(c.Audience, "/") == strings.TrimSuffix(a, "/") {
+			return c, nil
+		}
+	}
+	return c, fmt.Errorf("%w: %q", ErrAudience, c.Audience)
+}
+
+// Thumbprints returns a certificate's SHA-1 and SHA-256 digests.
+func Thumbprints(der []byte) (sha1Sum, sha256Sum []byte) {
+	a := sha1.Sum(der)
+	b := sha256.Sum256(der)
+	return a[:], b[:]
+}
+
+var _ crypto.Signer = (*rsa.PrivateKey)(nil)
