@@ -1,0 +1,333 @@
+package exo
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// MoreResultsWarning is what the module prints when it stops before the last page.
+const MoreResultsWarning = "There are more results available than are currently displayed. To view them, increase the value for the ResultSize parameter."
+
+// Page is one page of a cmdlet's output.
+type Page struct {
+	Records  []*Record
+	Warnings []string // @adminapi.warnings, plus exoctl's own paging warning
+	Errors   []string // @adminapi.errors: non-terminating errors
+	// Next is true when another page follows in this invocation.
+	Next bool
+}
+
+// InvokeOption tunes one invocation.
+type InvokeOption func(*invokeConfig)
+
+type invokeConfig struct {
+	selectProps []string
+}
+
+// WithSelect asks the service for only these properties ($select).
+func WithSelect(props ...string) InvokeOption {
+	return func(c *invokeConfig) { c.selectProps = append(c.selectProps, props...) }
+}
+
+// Invoke runs a cmdlet and yields its records one by one as pages arrive. Iteration stops at the
+// first error, which is yielded with a nil record.
+func (s *Session) Invoke(ctx context.Context, cmdlet string, params Params, opts ...InvokeOption) iter.Seq2[*Record, error] {
+	return func(yield func(*Record, error) bool) {
+		for page, err := range s.InvokePages(ctx, cmdlet, params, opts...) {
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			for _, r := range page.Records {
+				if !yield(r, nil) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// InvokePages runs a cmdlet and yields its output page by page, following @odata.nextLink as
+// ResultSize says: absent, one page (with the module's warning when more exist); a number N,
+// until N records; "Unlimited", to the end. Only one page is held in memory at a time.
+func (s *Session) InvokePages(ctx context.Context, cmdlet string, params Params, opts ...InvokeOption) iter.Seq2[*Page, error] {
+	return func(yield func(*Page, error) bool) {
+		var cfg invokeConfig
+		for _, o := range opts {
+			o(&cfg)
+		}
+		if s.src == nil {
+			yield(nil, ErrNotConnected)
+			return
+		}
+		limit, unlimited, hasSize, err := resultSize(params)
+		if err != nil {
+			yield(nil, fmt.Errorf("%s: %w", cmdlet, err))
+			return
+		}
+		encoded, err := encodeParams(params)
+		if err != nil {
+			yield(nil, fmt.Errorf("%s: %w", cmdlet, err))
+			return
+		}
+		body, err := json.Marshal(map[string]any{"CmdletInput": map[string]any{"CmdletName": cmdlet, "Parameters": encoded}})
+		if err != nil {
+			yield(nil, fmt.Errorf("%s: encode parameters: %w", cmdlet, err))
+			return
+		}
+		target := s.invokeURL()
+		if len(cfg.selectProps) > 0 {
+			target += "?$select=" + url.QueryEscape(strings.Join(cfg.selectProps, ","))
+		}
+		requestID := uuid.NewString()
+		received := 0
+		for {
+			want := s.pageSize
+			if hasSize && !unlimited {
+				want = min(want, limit-received)
+			}
+			page, next, err := s.post(ctx, target, cmdlet, requestID, body, want)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			received += len(page.Records)
+			more := next != ""
+			switch {
+			case !more:
+			case !hasSize:
+				// The module asks for one page when no ResultSize is given.
+				page.Warnings = append(page.Warnings, MoreResultsWarning)
+				more = false
+			case !unlimited && received >= limit:
+				more = false
+			}
+			page.Next = more
+			if !yield(page, nil) || !more {
+				return
+			}
+			target = next
+		}
+	}
+}
+
+// resultSize reads the ResultSize parameter: a number, "Unlimited", or absent.
+func resultSize(p Params) (limit int, unlimited, present bool, err error) {
+	for k, v := range p {
+		if !strings.EqualFold(k, "ResultSize") {
+			continue
+		}
+		switch x := v.(type) {
+		case string:
+			if strings.EqualFold(x, "Unlimited") {
+				return 0, true, true, nil
+			}
+			n, err := strconv.Atoi(x)
+			if err != nil || n < 1 {
+				return 0, false, true, fmt.Errorf("-ResultSize must be a positive number or Unlimited, not %q", x)
+			}
+			return n, false, true, nil
+		case int:
+			return x, false, true, positive(int64(x))
+		case int64:
+			return int(x), false, true, positive(x)
+		case float64:
+			return int(x), false, true, positive(int64(x))
+		case json.Number:
+			n, err := x.Int64()
+			if err != nil {
+				return 0, false, true, fmt.Errorf("-ResultSize must be a whole number: %w", err)
+			}
+			return int(n), false, true, positive(n)
+		default:
+			return 0, false, true, fmt.Errorf("-ResultSize must be a number or Unlimited, not %T", v)
+		}
+	}
+	return 0, false, false, nil
+}
+
+func positive(n int64) error {
+	if n < 1 {
+		return fmt.Errorf("-ResultSize must be at least 1, not %d", n)
+	}
+	return nil
+}
+
+// post sends one InvokeCommand request (a first page or a nextLink) with the module's retries.
+func (s *Session) post(ctx context.Context, target, cmdlet, requestID string, body []byte, maxPage int) (*Page, string, error) {
+	readOnly := isReadOnly(cmdlet)
+	reauthed := false
+	var lastErr error
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			wait := s.backoff << (attempt - 1)
+			var ce *CmdletError
+			if errors.As(lastErr, &ce) && ce.RetryAfter > 0 {
+				wait = ce.RetryAfter
+			}
+			s.log.Debug("retrying", "cmdlet", cmdlet, "attempt", attempt, "wait", wait, "reason", lastErr)
+			select {
+			case <-ctx.Done():
+				return nil, "", fmt.Errorf("%s: %w (while waiting to retry after: %v)", cmdlet, ctx.Err(), lastErr)
+			case <-time.After(wait):
+			}
+		}
+		page, next, retry, err := s.once(ctx, target, cmdlet, requestID, body, maxPage, readOnly, &reauthed)
+		if err == nil {
+			return page, next, nil
+		}
+		lastErr = err
+		if !retry || attempt >= s.retries || ctx.Err() != nil {
+			return nil, "", err
+		}
+	}
+}
+
+// once makes one request; retry says whether the module would try again.
+func (s *Session) once(ctx context.Context, target, cmdlet, requestID string, body []byte, maxPage int, readOnly bool, reauthed *bool) (*Page, string, bool, error) {
+	tok, err := s.src.Token(ctx, s.scope)
+	if err != nil {
+		return nil, "", false, fmt.Errorf("%s: get a token: %w", cmdlet, err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+	if err != nil {
+		return nil, "", false, fmt.Errorf("%s: %w", cmdlet, err)
+	}
+	h := req.Header
+	h.Set("Authorization", "Bearer "+tok.AccessToken)
+	h.Set("Content-Type", "application/json")
+	h.Set("Accept", "application/json")
+	h.Set("Prefer", "odata.maxpagesize="+strconv.Itoa(max(maxPage, 1)))
+	h.Set("X-AnchorMailbox", s.anchor)
+	h.Set("X-CmdletName", cmdlet)
+	h.Set("client-request-id", requestID)
+	h.Set("connection-id", s.id)
+	h.Set("X-ClientApplication", "ExoManagementModule")
+	h.Set("X-ClientModuleVersion", ModuleVersion)
+	h.Set("X-ResponseFormat", "json")
+	h.Set("X-SerializationLevel", "Partial")
+	h.Set("Accept-Language", "en-US")
+	h.Set("Accept-Encoding", "gzip")
+	h.Set("User-Agent", "exoctl/"+ModuleVersion)
+
+	resp, err := s.hc.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, "", false, fmt.Errorf("%s: %w", cmdlet, ctx.Err())
+		}
+		return nil, "", readOnly, fmt.Errorf("%s: cannot reach %s: %w", cmdlet, s.base, err)
+	}
+	defer resp.Body.Close()
+	var rd io.Reader = resp.Body
+	if strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") {
+		gz, err := gzip.NewReader(resp.Body)
+		if err != nil {
+			return nil, "", readOnly, fmt.Errorf("%s: bad gzip answer: %w", cmdlet, err)
+		}
+		defer gz.Close()
+		rd = gz
+	}
+	if resp.StatusCode/100 != 2 {
+		b, _ := io.ReadAll(io.LimitReader(rd, 1<<20))
+		ce := parseCmdletError(cmdlet, resp, b)
+		switch {
+		case resp.StatusCode == http.StatusUnauthorized && !*reauthed:
+			*reauthed = true
+			return nil, "", true, ce
+		case resp.StatusCode == http.StatusTooManyRequests:
+			return nil, "", true, ce
+		case resp.StatusCode == http.StatusServiceUnavailable, resp.StatusCode == http.StatusGatewayTimeout:
+			return nil, "", readOnly, ce
+		case ce.transient():
+			return nil, "", readOnly, ce
+		}
+		return nil, "", false, ce
+	}
+	page, next, err := decodePage(rd)
+	if err != nil {
+		return nil, "", readOnly, fmt.Errorf("%s: the answer broke off or is not valid JSON (%w); run the command again", cmdlet, err)
+	}
+	return page, next, false, nil
+}
+
+// decodePage streams one InvokeCommand answer into a Page, record by record.
+func decodePage(r io.Reader) (*Page, string, error) {
+	dec := json.NewDecoder(r)
+	dec.UseNumber()
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, "", err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return nil, "", fmt.Errorf("expected a JSON object")
+	}
+	page := &Page{}
+	var next string
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, "", err
+		}
+		key, _ := tok.(string)
+		switch key {
+		case "value":
+			if t, err := dec.Token(); err != nil {
+				return nil, "", err
+			} else if d, ok := t.(json.Delim); !ok || d != '[' {
+				return nil, "", fmt.Errorf("value is not an array")
+			}
+			for dec.More() {
+				rec := &Record{}
+				if err := rec.decode(dec); err != nil {
+					return nil, "", err
+				}
+				page.Records = append(page.Records, rec)
+			}
+			if _, err := dec.Token(); err != nil {
+				return nil, "", err
+			}
+		case "@odata.nextLink":
+			if err := dec.Decode(&next); err != nil {
+				return nil, "", err
+			}
+		case "@adminapi.warnings":
+			if err := dec.Decode(&page.Warnings); err != nil {
+				return nil, "", err
+			}
+		case "@adminapi.errors":
+			var raw []json.RawMessage
+			if err := dec.Decode(&raw); err != nil {
+				return nil, "", err
+			}
+			for _, e := range raw {
+				var s string
+				if json.Unmarshal(e, &s) != nil {
+					s = string(e)
+				}
+				page.Errors = append(page.Errors, s)
+			}
+		default:
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return nil, "", err
+			}
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, "", err
+	}
+	return page, next, nil
+}

@@ -1,0 +1,291 @@
+package exo
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/cache"
+	"github.com/google/uuid"
+
+	"github.com/exoctl/exoctl/auth"
+	"github.com/exoctl/exoctl/cloud"
+)
+
+// ModuleVersion is the ExchangeOnlineManagement version whose REST protocol exoctl speaks; it is
+// sent as X-ClientModuleVersion.
+const ModuleVersion = "3.9.2"
+
+// DefaultPageSize is the module's page size.
+const DefaultPageSize = 1000
+
+// Options mirror Connect-ExchangeOnline's parameters.
+type Options struct {
+	// Environment is the ExchangeEnvironmentName (O365Default when empty).
+	Environment string
+	// ConnectionURI and AuthorityURI override the environment's endpoints (-ConnectionUri,
+	// -AzureADAuthorizationEndpointUri); how a client is pointed at the emulator.
+	ConnectionURI string
+	AuthorityURI  string
+
+	// Organization is the tenant: its GUID or a verified domain (-Organization). Required for
+	// app-only sign-in.
+	Organization string
+	// DelegatedOrganization is a customer tenant managed by a partner (-DelegatedOrganization).
+	DelegatedOrganization string
+
+	// AppID with Certificate signs in app-only (-AppId with -Certificate*).
+	AppID       string
+	Certificate *auth.Certificate
+
+	// AccessToken is a token the caller brings (-AccessToken).
+	AccessToken string
+
+	// Credential supplies tokens for any other sign-in method; it wins over the fields above.
+	Credential auth.Source
+
+	// PageSize is the number of records per page (1000 when 0; the service caps it at 1000).
+	PageSize int
+
+	// ConnectionID identifies the connection (sent as connection-id); a new GUID when empty.
+	ConnectionID string
+
+	// HTTPClient is used for every request (sign-in and cmdlets). When nil, a client is built
+	// that trusts the system roots plus CAFile.
+	HTTPClient *http.Client
+	CAFile     string
+
+	// TokenCache persists MSAL's cache between processes.
+	TokenCache cache.ExportReplace
+
+	// RetryBackoff is the first retry delay (2s when 0), doubled on each of up to MaxRetries.
+	RetryBackoff time.Duration
+	MaxRetries   int
+
+	Logger *slog.Logger
+}
+
+// Session is one connection to Exchange Online, safe for concurrent use.
+type Session struct {
+	id        string
+	base      string // REST base: scheme://host
+	authority string
+	tenant    string // URL tenant segment
+	anchor    string
+	scope     string
+	pageSize  int
+	src       auth.Source
+	hc        *http.Client
+	log       *slog.Logger
+	backoff   time.Duration
+	retries   int
+	info      ConnectionInfo
+}
+
+// ErrNotConnected is returned by a Session used after Close.
+var ErrNotConnected = errors.New("not connected: run exoctl connect (Connect-ExchangeOnline) first")
+
+// Connect signs in and returns a Session. It gets one token up front, so a wrong password,
+// certificate or tenant fails here, not at the first cmdlet.
+func Connect(ctx context.Context, o Options) (*Session, error) {
+	env, err := cloud.Lookup(o.Environment)
+	if err != nil {
+		return nil, err
+	}
+	connURI := env.ConnectionURI
+	if o.ConnectionURI != "" {
+		connURI = o.ConnectionURI
+	}
+	base, err := cloud.Base(connURI)
+	if err != nil {
+		return nil, err
+	}
+	authorityURI := env.AuthorityURI
+	if o.AuthorityURI != "" {
+		authorityURI = o.AuthorityURI
+	}
+	hc := o.HTTPClient
+	if hc == nil {
+		if hc, err = HTTPClient(o.CAFile); err != nil {
+			return nil, err
+		}
+	}
+	s := &Session{
+		id:       o.ConnectionID,
+		base:     base,
+		scope:    cloud.Scope(base),
+		pageSize: o.PageSize,
+		hc:       hc,
+		log:      o.Logger,
+		backoff:  o.RetryBackoff,
+		retries:  o.MaxRetries,
+	}
+	if s.id == "" {
+		s.id = uuid.NewString()
+	}
+	if s.pageSize <= 0 || s.pageSize > DefaultPageSize {
+		s.pageSize = DefaultPageSize
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.backoff <= 0 {
+		s.backoff = 2 * time.Second
+	}
+	if s.retries <= 0 {
+		s.retries = 5
+	}
+
+	tenant := o.Organization
+	if o.DelegatedOrganization != "" {
+		tenant = o.DelegatedOrganization
+	}
+	if s.authority, err = cloud.Authority(authorityURI, tenant); err != nil {
+		return nil, err
+	}
+	switch {
+	case o.Credential != nil:
+		s.src = o.Credential
+	case o.AccessToken != "":
+		if s.src, err = auth.NewStatic(o.AccessToken); err != nil {
+			return nil, err
+		}
+	case o.AppID != "" && o.Certificate != nil:
+		if o.Organization == "" {
+			return nil, errors.New("app-only sign-in needs --organization (the tenant's GUID or a domain such as contoso.onmicrosoft.com)")
+		}
+		if s.src, err = auth.NewCertificateSource(auth.ConfidentialConfig{
+			Authority: s.authority, ClientID: o.AppID, HTTPClient: hc, Cache: o.TokenCache,
+		}, *o.Certificate); err != nil {
+			return nil, err
+		}
+	case o.AppID != "":
+		return nil, errors.New("app-only sign-in needs a certificate: --certificate-file, --certificate or --certificate-thumbprint")
+	default:
+		return nil, errors.New("no sign-in method: give --app-id with a certificate, --access-token, or a user sign-in method")
+	}
+
+	tok, err := s.src.Token(ctx, s.scope)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", base, err)
+	}
+	c := tok.Claims
+	s.tenant = tenant
+	if s.tenant == "" {
+		s.tenant = c.TenantID
+	}
+	user := c.User()
+	if user != "" {
+		s.anchor = "UPN:" + user
+	} else {
+		s.anchor = "APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@" + s.tenant
+		user = "OAuthUser@" + s.tenant
+	}
+	s.info = ConnectionInfo{
+		ConnectionID:                    s.id,
+		State:                           "Connected",
+		ID:                              1,
+		Name:                            "ExchangeOnline_1",
+		UserPrincipalName:               user,
+		ConnectionURI:                   base,
+		AzureAdAuthorizationEndpointURI: authorityURI,
+		TokenExpiryTimeUTC:              tok.ExpiresOn.UTC(),
+		CertificateAuthentication:       o.Certificate != nil && o.Credential == nil,
+		ModuleName:                      "exoctl",
+		Organization:                    o.Organization,
+		DelegatedOrganization:           o.DelegatedOrganization,
+		AppID:                           c.AppID,
+		PageSize:                        s.pageSize,
+		TenantID:                        c.TenantID,
+		TokenStatus:                     "Active",
+		ConnectionUsedForInbuiltCmdlets: true,
+	}
+	return s, nil
+}
+
+// HTTPClient returns an HTTP client trusting the system roots plus the PEM certificates in
+// caFile (the emulator's CA, or a TLS-inspecting proxy's).
+func HTTPClient(caFile string) (*http.Client, error) {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.ForceAttemptHTTP2 = true
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("read CA file: %w", err)
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("CA file %s holds no PEM certificate", caFile)
+		}
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+	return &http.Client{Transport: tr}, nil
+}
+
+// ID returns the connection id (sent as connection-id).
+func (s *Session) ID() string { return s.id }
+
+// Info returns the connection as Get-ConnectionInformation shows it.
+func (s *Session) Info() ConnectionInfo { return s.info }
+
+// Token returns a current access token for the session's scope (refreshing it if needed).
+func (s *Session) Token(ctx context.Context) (auth.Token, error) {
+	if s.src == nil {
+		return auth.Token{}, ErrNotConnected
+	}
+	return s.src.Token(ctx, s.scope)
+}
+
+// Close forgets the session's credential. Like Disconnect-ExchangeOnline it makes no server call.
+func (s *Session) Close() error {
+	s.src = nil
+	s.info.State = "Disconnected"
+	return nil
+}
+
+// invokeURL is the InvokeCommand URL of the session's tenant.
+func (s *Session) invokeURL() string {
+	return s.base + "/adminapi/beta/" + s.tenant + "/InvokeCommand"
+}
+
+// ConnectionInfo is one row of Get-ConnectionInformation, properties in the module's order.
+type ConnectionInfo struct {
+	ConnectionID                    string    `json:"ConnectionId"`
+	State                           string    `json:"State"`
+	ID                              int       `json:"Id"`
+	Name                            string    `json:"Name"`
+	UserPrincipalName               string    `json:"UserPrincipalName"`
+	ConnectionURI                   string    `json:"ConnectionUri"`
+	AzureAdAuthorizationEndpointURI string    `json:"AzureAdAuthorizationEndpointUri"`
+	TokenExpiryTimeUTC              time.Time `json:"TokenExpiryTimeUTC"`
+	CertificateAuthentication       bool      `json:"CertificateAuthentication"`
+	ModuleName                      string    `json:"ModuleName"`
+	ModulePrefix                    string    `json:"ModulePrefix"`
+	Organization                    string    `json:"Organization"`
+	DelegatedOrganization           string    `json:"DelegatedOrganization"`
+	AppID                           string    `json:"AppId"`
+	PageSize                        int       `json:"PageSize"`
+	TenantID                        string    `json:"TenantID"`
+	TokenStatus                     string    `json:"TokenStatus"`
+	ConnectionUsedForInbuiltCmdlets bool      `json:"ConnectionUsedForInbuiltCmdlets"`
+	IsEopSession                    bool      `json:"IsEopSession"`
+}
+
+func isReadOnly(cmdlet string) bool {
+	verb, _, _ := strings.Cut(strings.ToLower(cmdlet), "-")
+	switch verb {
+	case "get", "test", "search", "export", "find", "read":
+		return true
+	}
+	return false
+}
