@@ -1,0 +1,256 @@
+package identity
+
+import (
+	"context"
+	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/exoctl/exoctl/emulator/store"
+)
+
+// assertionType is the only client_assertion_type Entra accepts.
+const assertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+// assertionSkew is the clock skew allowed on a client assertion's exp and nbf.
+const assertionSkew = 5 * time.Minute
+
+// assertionHeader is the part of a client assertion's JOSE header the emulator reads.
+type assertionHeader struct {
+	Alg       string   `json:"alg"`
+	X5t       string   `json:"x5t"`
+	X5tS256   string   `json:"x5t#S256"`
+	Kid       string   `json:"kid"`
+	X5c       []string `json:"x5c"`
+	RawHeader string   `json:"-"`
+}
+
+// decodeThumbprint reads a certificate thumbprint in any encoding clients use: standard base64
+// with padding (MSAL Go), base64url without padding (MSAL Node, ADAL), or hex.
+func decodeThumbprint(s string) []byte {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil
+	}
+	if len(s) == 40 || len(s) == 64 {
+		if b, err := hex.DecodeString(s); err == nil {
+			return b
+		}
+	}
+	t := strings.TrimRight(s, "=")
+	t = strings.NewReplacer("-", "+", "_", "/").Replace(t)
+	b, err := base64.RawStdEncoding.DecodeString(t)
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+// verifyAssertion checks a certificate client assertion for app in tenant t against the app's
+// registered certificates, as PROTOCOL.md §5 lists: PS256 with x5t#S256 or RS256 with x5t, in
+// either base64 encoding, optional x5c; aud = a token endpoint of this tenant; iss = sub =
+// client id; exp/nbf; jti not seen before.
+func (s *Server) verifyAssertion(ctx context.Context, raw string, app store.App, ref tenantRef) *aadError {
+	parts := strings.Split(raw, ".")
+	if len(parts) != 3 {
+		return newErr(http.StatusUnauthorized, "invalid_client", 50027,
+			"JWT token is invalid or malformed. The client_assertion must be a signed JWT (header.payload.signature).")
+	}
+	hb, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[0], "="))
+	var h assertionHeader
+	if err == nil {
+		err = json.Unmarshal(hb, &h)
+	}
+	if err != nil {
+		return newErr(http.StatusUnauthorized, "invalid_client", 50027,
+			"JWT token is invalid or malformed. The client_assertion's header is not base64url JSON.")
+	}
+	switch h.Alg {
+	case "PS256", "RS256":
+	default:
+		return errBadAssertion("The signing algorithm '%s' is not supported. Sign the assertion with PS256 (x5t#S256 header) or RS256 (x5t header) and the application's certificate key.", h.Alg)
+	}
+
+	certs, err := s.cfg.Store.Certificates(ctx, app.AppID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return errServer(err)
+	}
+	cert, tpHex, aerr := pickCertificate(h, certs, app.AppID)
+	if aerr != nil {
+		return aerr
+	}
+	now := s.now()
+	if !cert.NotAfter.IsZero() && now.After(cert.NotAfter) {
+		return errBadAssertion("The key used is expired. The certificate with thumbprint '%s' expired on %s: upload a new certificate to app '%s' and sign with it.", tpHex, fmtTime(cert.NotAfter), app.AppID)
+	}
+	x, err := x509.ParseCertificate(cert.DER)
+	if err != nil {
+		return errServer(fmt.Errorf("registered certificate %s: %w", tpHex, err))
+	}
+	pub, ok := x.PublicKey.(*rsa.PublicKey)
+	if !ok {
+		return errBadAssertion("The key is not an RSA key. Register an RSA certificate on app '%s'.", app.AppID)
+	}
+
+	var claims jwt.MapClaims
+	_, err = jwt.NewParser(jwt.WithValidMethods([]string{"PS256", "RS256"}), jwt.WithoutClaimsValidation(), jwt.WithJSONNumber()).
+		ParseWithClaims(raw, &claims, func(*jwt.Token) (any, error) { return pub, nil })
+	if err != nil {
+		if errors.Is(err, jwt.ErrTokenMalformed) {
+			return newErr(http.StatusUnauthorized, "invalid_client", 50027,
+				"JWT token is invalid or malformed: %v.", err)
+		}
+		return errBadAssertion("The provided signature value did not match the expected signature value., Thumbprint of key used by client: '%s'. Sign the assertion with the private key of that certificate.", tpHex)
+	}
+
+	iss, _ := claims["iss"].(string)
+	sub, _ := claims["sub"].(string)
+	if !strings.EqualFold(iss, app.AppID) || !strings.EqualFold(sub, app.AppID) {
+		return errAssertionIssuer(app.AppID, iss, sub)
+	}
+	if aerr := s.checkAudience(claims["aud"], ref); aerr != nil {
+		return aerr
+	}
+	exp, expOK := numericClaim(claims["exp"])
+	nbf, _ := numericClaim(claims["nbf"])
+	if !expOK {
+		return newErr(http.StatusUnauthorized, "invalid_client", 90014,
+			"The required field 'exp' is missing from the credential. Ensure that you have all the necessary parameters for the login request.")
+	}
+	if now.After(exp.Add(assertionSkew)) || (!nbf.IsZero() && nbf.After(now.Add(assertionSkew))) {
+		return errAssertionTime(now, nbf, exp)
+	}
+	jti, _ := claims["jti"].(string)
+	if jti == "" {
+		return newErr(http.StatusUnauthorized, "invalid_client", 90014,
+			"The required field 'jti' is missing from the credential. Give every client assertion a unique jti.")
+	}
+	fresh, err := s.cfg.Store.UseAssertionID(ctx, app.AppID+":"+jti, exp.Add(assertionSkew))
+	if err != nil {
+		return errServer(err)
+	}
+	if !fresh {
+		return errBadAssertion("The client assertion with jti '%s' was already used. Sign a new assertion, with a new jti, for every token request.", jti)
+	}
+	return nil
+}
+
+// pickCertificate finds the registered certificate the assertion header names, by x5t#S256,
+// x5t, kid (a thumbprint) or the first x5c entry. With x5c, its first certificate must be the
+// one the thumbprint names.
+func pickCertificate(h assertionHeader, certs []store.Certificate, appID string) (store.Certificate, string, *aadError) {
+	type want struct {
+		sum  []byte
+		s256 bool
+	}
+	var wants []want
+	if b := decodeThumbprint(h.X5tS256); b != nil {
+		wants = append(wants, want{b, true})
+	}
+	if b := decodeThumbprint(h.X5t); b != nil {
+		wants = append(wants, want{b, false})
+	}
+	if b := decodeThumbprint(h.Kid); len(b) == sha1.Size || len(b) == sha256.Size {
+		wants = append(wants, want{b, len(b) == sha256.Size})
+	}
+	var x5c []byte
+	if len(h.X5c) > 0 {
+		der, err := base64.StdEncoding.DecodeString(h.X5c[0])
+		if err != nil {
+			der, err = base64.RawURLEncoding.DecodeString(strings.TrimRight(h.X5c[0], "="))
+		}
+		if err != nil {
+			return store.Certificate{}, "", errBadAssertion("The x5c header is not base64 DER certificates. Send the certificate chain as standard base64, leaf first.")
+		}
+		x5c = der
+		if len(wants) == 0 {
+			s := sha256.Sum256(der)
+			wants = append(wants, want{s[:], true})
+		}
+	}
+	if len(wants) == 0 {
+		return store.Certificate{}, "", errBadAssertion("The client assertion names no key. Put the certificate's thumbprint in the x5t#S256 (SHA-256) or x5t (SHA-1) header.")
+	}
+	tp := strings.ToUpper(hex.EncodeToString(wants[0].sum))
+	for _, w := range wants {
+		for _, c := range certs {
+			s1 := sha1.Sum(c.DER)
+			s2 := sha256.Sum256(c.DER)
+			sum := s1[:]
+			if w.s256 {
+				sum = s2[:]
+			}
+			if string(sum) != string(w.sum) {
+				continue
+			}
+			if x5c != nil && string(x5c) != string(c.DER) {
+				return store.Certificate{}, tp, errBadAssertion("The first x5c certificate is not the certificate with thumbprint '%s'. Send the signing certificate first in x5c.", tp)
+			}
+			return c, tp, nil
+		}
+	}
+	return store.Certificate{}, tp, errBadAssertion("The key was not found., Thumbprint of key used by client: '%s'. The certificate is not registered on app '%s': upload its public certificate to the app registration (the emulator: Store.PutCertificate), or sign with a certificate that is.", tp, appID)
+}
+
+// checkAudience accepts the token endpoint URLs of this tenant, v1 or v2, by tenant id, initial
+// domain or the segment the request used.
+func (s *Server) checkAudience(aud any, ref tenantRef) *aadError {
+	var auds []string
+	switch v := aud.(type) {
+	case string:
+		auds = []string{v}
+	case []any:
+		for _, a := range v {
+			if s, ok := a.(string); ok {
+				auds = append(auds, s)
+			}
+		}
+	}
+	want := s.tokenEndpoints(ref)
+	for _, a := range auds {
+		a = strings.TrimSuffix(strings.TrimSpace(a), "/")
+		for _, w := range want {
+			if strings.EqualFold(a, w) {
+				return nil
+			}
+		}
+	}
+	return errAssertionAudience(strings.Join(auds, " "), want)
+}
+
+func (s *Server) tokenEndpoints(ref tenantRef) []string {
+	segs := []string{ref.Segment}
+	if !ref.Meta {
+		segs = []string{ref.Tenant.ID, ref.Tenant.Name, ref.Segment}
+	}
+	var out []string
+	for _, seg := range segs {
+		out = append(out, s.base+"/"+seg+"/oauth2/v2.0/token", s.base+"/"+seg+"/oauth2/token")
+	}
+	return out
+}
+
+func numericClaim(v any) (time.Time, bool) {
+	switch n := v.(type) {
+	case json.Number:
+		f, err := n.Float64()
+		if err != nil {
+			return time.Time{}, false
+		}
+		return time.Unix(int64(f), 0), true
+	case float64:
+		return time.Unix(int64(n), 0), true
+	}
+	return time.Time{}, false
+}

@@ -1,0 +1,194 @@
+package identity
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/exoctl/exoctl/emulator/internal/token"
+	"github.com/exoctl/exoctl/emulator/store"
+)
+
+// Config is what the identity service needs.
+type Config struct {
+	Store store.Store
+	Keys  *token.Keys
+	// BaseURL is the authority host, e.g. https://127.0.0.1:8443. Issuers and endpoints use
+	// exactly this scheme and host:port, as MSAL requires.
+	BaseURL string
+	// Resources are the resource URIs a /.default scope (or a v1 resource=) may name, e.g. the
+	// emulator's own BaseURL, https://outlook.office365.com,
+	// https://ps.compliance.protection.outlook.com or 00000002-0000-0ff1-ce00-000000000000.
+	Resources []string
+	// TokenLifetime is how long access tokens live; zero means one hour. MSAL never caches a
+	// token with under five minutes left, so it must exceed that.
+	TokenLifetime time.Duration
+	// Now is the clock; nil means time.Now.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Server is the Microsoft Entra ID side of the emulator. It serves every path that is not
+// /adminapi/...: discovery, keys, user realm and the token endpoint.
+type Server struct {
+	cfg     Config
+	base    string
+	now     func() time.Time
+	log     *slog.Logger
+	life    time.Duration
+	refresh refreshCodec
+}
+
+// MinTokenLifetime is the shortest TokenLifetime New accepts: MSAL treats a token with under
+// five minutes left as expired.
+const MinTokenLifetime = 5*time.Minute + time.Second
+
+// New returns the identity service for cfg. A TokenLifetime under MinTokenLifetime is raised
+// to it.
+func New(cfg Config) *Server {
+	s := &Server{cfg: cfg, base: strings.TrimSuffix(cfg.BaseURL, "/"), now: cfg.Now, log: cfg.Logger, life: cfg.TokenLifetime}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.life == 0 {
+		s.life = time.Hour
+	}
+	if s.life < MinTokenLifetime {
+		s.life = MinTokenLifetime
+	}
+	s.refresh = refreshCodec{keys: cfg.Keys}
+	return s
+}
+
+// ServeHTTP routes a request by path. Tenant segments keep their case; every other segment is
+// matched case-insensitively, as Entra does.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	seg := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	low := make([]string, len(seg))
+	for i, p := range seg {
+		low[i] = strings.ToLower(p)
+	}
+	rest := strings.Join(low[1:], "/")
+	if len(seg) >= 2 && low[0] == "common" && low[1] == "userrealm" {
+		s.userRealm(w, r, strings.Join(seg[2:], "/"))
+		return
+	}
+	if len(seg) >= 2 && low[1] == "userrealm" {
+		s.userRealm(w, r, strings.Join(seg[2:], "/"))
+		return
+	}
+	tenant := seg[0]
+	switch {
+	case len(seg) == 1 && tenant == "":
+		http.NotFound(w, r)
+	case rest == "v2.0/.well-known/openid-configuration":
+		s.openIDConfiguration(w, r, tenant, true)
+	case rest == ".well-known/openid-configuration":
+		s.openIDConfiguration(w, r, tenant, false)
+	case rest == "discovery/v2.0/keys" || rest == "discovery/keys":
+		s.keys(w, r)
+	case rest == "discovery/instance":
+		s.instanceDiscovery(w, r)
+	case rest == "oauth2/v2.0/token":
+		s.tokenEndpoint(w, r, tenant, true)
+	case rest == "oauth2/token":
+		s.tokenEndpoint(w, r, tenant, false)
+	default:
+		s.writeError(w, r, newErr(http.StatusNotFound, "invalid_request", 900561,
+			"The emulator's Entra ID has no endpoint at '%s'. Endpoints: /{tenant}/v2.0/.well-known/openid-configuration, /{tenant}/oauth2/v2.0/token, /{tenant}/discovery/v2.0/keys, /common/UserRealm/{upn}.", r.URL.Path))
+	}
+}
+
+// tenantRef is a resolved tenant segment of a URL.
+type tenantRef struct {
+	Segment string       // as the request spelled it
+	Meta    bool         // organizations or common: no tenant yet
+	Tenant  store.Tenant // set unless Meta
+}
+
+// resolveTenant turns a tenant segment into a tenant. oauthErr is the "error" value of the
+// 90002 answer, which differs between discovery (invalid_tenant) and token (invalid_request).
+func (s *Server) resolveTenant(ctx context.Context, seg, oauthErr string) (tenantRef, *aadError) {
+	switch strings.ToLower(seg) {
+	case "organizations", "common":
+		return tenantRef{Segment: seg, Meta: true}, nil
+	}
+	t, err := s.cfg.Store.Tenant(ctx, seg)
+	if errors.Is(err, store.ErrNotFound) {
+		return tenantRef{}, errTenantNotFound(oauthErr, seg)
+	}
+	if err != nil {
+		s.log.ErrorContext(ctx, "identity: tenant lookup", "tenant", seg, "err", err)
+		return tenantRef{}, errServer(err)
+	}
+	return tenantRef{Segment: seg, Tenant: t}, nil
+}
+
+func errServer(err error) *aadError {
+	return newErr(http.StatusInternalServerError, "temporarily_unavailable", 90033,
+		"A transient error has occurred in the emulator's directory store: %v. Retry the request; if it keeps failing, check the emulator's log.", err)
+}
+
+// correlationID is the caller's client-request-id (header or query) or a new one.
+func correlationID(r *http.Request) string {
+	if v := r.Header.Get("client-request-id"); v != "" {
+		return v
+	}
+	if v := r.URL.Query().Get("client-request-id"); v != "" {
+		return v
+	}
+	return uuid.NewString()
+}
+
+func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store, no-cache")
+	h.Set("Pragma", "no-cache")
+	if h.Get("x-ms-request-id") == "" {
+		h.Set("x-ms-request-id", uuid.NewString())
+	}
+	h.Set("client-request-id", correlationID(r))
+	w.WriteHeader(status)
+	if err := json.NewEncoder(w).Encode(v); err != nil {
+		s.log.DebugContext(r.Context(), "identity: write answer", "err", err)
+	}
+}
+
+// errorBody is Entra's error answer.
+type errorBody struct {
+	Error         string `json:"error"`
+	Description   string `json:"error_description"`
+	Codes         []int  `json:"error_codes"`
+	Timestamp     string `json:"timestamp"`
+	TraceID       string `json:"trace_id"`
+	CorrelationID string `json:"correlation_id"`
+	ErrorURI      string `json:"error_uri"`
+}
+
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, e *aadError) {
+	trace := uuid.NewString()
+	corr := correlationID(r)
+	ts := s.now().UTC().Format("2006-01-02 15:04:05Z")
+	w.Header().Set("x-ms-request-id", trace)
+	s.log.InfoContext(r.Context(), "identity: refused", "path", r.URL.Path, "code", e.Code, "error", e.Err, "msg", e.Msg, "correlation_id", corr)
+	s.writeJSON(w, r, e.Status, errorBody{
+		Error:         e.Err,
+		Description:   fmt.Sprintf("AADSTS%d: %s\r\nTrace ID: %s\r\nCorrelation ID: %s\r\nTimestamp: %s", e.Code, e.Msg, trace, corr, ts),
+		Codes:         []int{e.Code},
+		Timestamp:     ts,
+		TraceID:       trace,
+		CorrelationID: corr,
+		ErrorURI:      fmt.Sprintf("%s/error?code=%d", s.base, e.Code),
+	})
+}
