@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/cache"
@@ -140,4 +142,29 @@ func (s *ConfidentialSource) Token(ctx context.Context, scope string) (Token, er
 	}
 	c, _ := ParseClaims(r.AccessToken)
 	return Token{AccessToken: r.AccessToken, ExpiresOn: r.ExpiresOn, Claims: c}, nil
+}
+
+// FindCertificate looks for the certificate with a SHA-1 thumbprint in a folder of .pem, .crt,
+// .key, .pfx and .p12 files: the certificate store on systems without the Windows one. PFX files
+// are opened with password.
+func FindCertificate(dir, thumbprint, password string) (Certificate, error) {
+	want := strings.ToUpper(strings.NewReplacer(" ", "", ":", "").Replace(thumbprint))
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return Certificate{}, fmt.Errorf("read certificate store %s: %w (put the certificate there as a PEM or PFX file, or set EXOCTL_CERTIFICATE_STORE)", dir, err)
+	}
+	for _, e := range entries {
+		ext := strings.ToLower(filepath.Ext(e.Name()))
+		if e.IsDir() || !slices.Contains([]string{".pem", ".crt", ".key", ".pfx", ".p12"}, ext) {
+			continue
+		}
+		c, err := LoadCertificate(filepath.Join(dir, e.Name()), password)
+		if err != nil {
+			continue
+		}
+		if c.Thumbprint() == want {
+			return c, nil
+		}
+	}
+	return Certificate{}, fmt.Errorf("no certificate with thumbprint %s and its private key in %s: copy it there as a PEM (certificate + key) or PFX file", want, dir)
 }
