@@ -1,0 +1,128 @@
+package exchange
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// Error is a failed request as the service reports it: an HTTP status, the OData error code,
+// and the PowerShell error id, exception class and text that end up in details[0].message as
+// "ErrorId|ExceptionClass|text".
+type Error struct {
+	Status  int
+	Code    string // NotFound, BadRequest, Forbidden, Unauthorized, TooManyRequests, ...
+	ErrorID string
+	Class   string // the .NET exception class, e.g. Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException
+	Text    string
+	// Target is details[0].code: "Client" for the caller's mistakes, "Server" otherwise.
+	Target string
+}
+
+func (e *Error) Error() string { return e.Text }
+
+// Exception classes the emulator reports.
+const (
+	classNotFound   = "Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException"
+	classAmbiguous  = "Microsoft.Exchange.Configuration.Tasks.ManagementObjectAmbiguousException"
+	classBinding    = "System.Management.Automation.ParameterBindingException"
+	classNoCommand  = "System.Management.Automation.CommandNotFoundException"
+	classODataError = "Microsoft.Exchange.Admin.OData.Core.ODataServiceException"
+	classAuth       = "Microsoft.Exchange.Security.OAuth.OAuthTokenValidationException"
+	classThrottled  = "Microsoft.Exchange.Admin.OData.Core.ThrottlingException"
+	classServer     = "System.InvalidOperationException"
+	classTask       = "Microsoft.Exchange.Configuration.Tasks.TaskArgumentException"
+)
+
+func errNotFound(identity, dc string) *Error {
+	return &Error{Status: http.StatusNotFound, Code: "NotFound", ErrorID: "Ex6F9304", Class: classNotFound,
+		Text: fmt.Sprintf("The operation couldn't be performed because object '%s' couldn't be found on '%s'.", identity, dc)}
+}
+
+func errAmbiguous(identity string) *Error {
+	return &Error{Status: http.StatusBadRequest, Code: "BadRequest", ErrorID: "Ex0B7A8C", Class: classAmbiguous,
+		Text: fmt.Sprintf("The operation couldn't be performed because '%s' matches multiple entries.", identity)}
+}
+
+func errNoParameter(name string) *Error {
+	return &Error{Status: http.StatusBadRequest, Code: "BadRequest", ErrorID: "NamedParameterNotFound", Class: classBinding,
+		Text: fmt.Sprintf("A parameter cannot be found that matches parameter name '%s'.", name)}
+}
+
+func errAmbiguousParameter(name string, matches []string) *Error {
+	return &Error{Status: http.StatusBadRequest, Code: "BadRequest", ErrorID: "AmbiguousParameter", Class: classBinding,
+		Text: fmt.Sprintf("Parameter cannot be processed because the parameter name '%s' is ambiguous. Possible matches include: -%s.",
+			name, strings.Join(matches, " -"))}
+}
+
+func errParameterTwice(name string) *Error {
+	return &Error{Status: http.StatusBadRequest, Code: "BadRequest", ErrorID: "ParameterAlreadyBound", Class: classBinding,
+		Text: fmt.Sprintf("Cannot bind parameter because parameter '%s' is specified more than once. To provide multiple values to parameters that can accept multiple values, use the array syntax. For example, \"-parameter value1,value2,value3\".", name)}
+}
+
+func errConvert(param, value, typ, why string) *Error {
+	text := fmt.Sprintf("Cannot process argument transformation on parameter '%s'. Cannot convert value \"%s\" to type \"%s\".", param, value, typ)
+	if why != "" {
+		text += " Error: \"" + why + "\""
+	}
+	return &Error{Status: http.StatusBadRequest, Code: "BadRequest", ErrorID: "ParameterArgumentTransformationError", Class: classBinding, Text: text}
+}
+
+func errNullArgument(param string) *Error {
+	return &Error{Status: http.StatusBadRequest, Code: "BadRequest", ErrorID: "ParameterArgumentValidationErrorNullNotAllowed", Class: classBinding,
+		Text: fmt.Sprintf("Cannot validate argument on parameter '%s'. The argument is null. Provide a valid value for the argument, and then try running the command again.", param)}
+}
+
+func errMissingMandatory(cmdlet, param string) *Error {
+	return &Error{Status: http.StatusBadRequest, Code: "BadRequest", ErrorID: "MissingMandatoryParameter", Class: classBinding,
+		Text: fmt.Sprintf("Cannot process command because of one or more missing mandatory parameters: %s.", param)}
+}
+
+func errUnknownCmdlet(name string) *Error {
+	return &Error{Status: http.StatusForbidden, Code: "Forbidden", ErrorID: "CommandNotFoundException", Class: classNoCommand,
+		Text: fmt.Sprintf("The term '%s' is not recognized as the name of a cmdlet, function, script file, or operable program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again.", name)}
+}
+
+func errBadRequest(text string) *Error {
+	return &Error{Status: http.StatusBadRequest, Code: "BadRequest", ErrorID: "BadRequest", Class: classODataError, Text: text}
+}
+
+func errUnauthorized(text string) *Error {
+	return &Error{Status: http.StatusUnauthorized, Code: "Unauthorized", ErrorID: "InvalidToken", Class: classAuth, Text: text}
+}
+
+func errForbidden(text string) *Error {
+	return &Error{Status: http.StatusForbidden, Code: "Forbidden", ErrorID: "AccessDenied", Class: classAuth, Text: text}
+}
+
+func errThrottled(text string) *Error {
+	return &Error{Status: http.StatusTooManyRequests, Code: "TooManyRequests", ErrorID: "Throttled", Class: classThrottled, Text: text, Target: "Server"}
+}
+
+func errInternal(text string) *Error {
+	return &Error{Status: http.StatusInternalServerError, Code: "InternalServerError", ErrorID: "InternalError", Class: classServer, Text: text, Target: "Server"}
+}
+
+// appendError encodes the service's error body.
+func appendError(b []byte, e *Error) []byte {
+	target := e.Target
+	if target == "" {
+		target = "Client"
+	}
+	b = append(b, `{"error":{"code":`...)
+	b = appendString(b, e.Code)
+	b = append(b, `,"message":"Error executing cmdlet","details":[{"code":`...)
+	b = appendString(b, target)
+	b = append(b, `,"target":"","message":`...)
+	b = appendString(b, e.ErrorID+"|"+e.Class+"|"+e.Text)
+	b = append(b, `}],"innererror":{"message":`...)
+	b = appendString(b, e.Text)
+	b = append(b, `,"type":`...)
+	b = appendString(b, classODataError)
+	b = append(b, `,"stacktrace":"","internalexception":{"message":`...)
+	b = appendString(b, e.Text)
+	b = append(b, `,"type":`...)
+	b = appendString(b, e.Class)
+	b = append(b, `,"stacktrace":""}}},"adminapi.warnings@odata.type":"#Collection(String)","@adminapi.warnings":[]}`...)
+	return b
+}

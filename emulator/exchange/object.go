@@ -1,0 +1,291 @@
+package exchange
+
+import (
+	"encoding/json"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// kind says how a property is annotated and encoded on the wire.
+type kind uint8
+
+const (
+	kindPlain       kind = iota // no annotation
+	kindCollection              // "X@odata.type":"#Collection(String)"
+	kindGUID                    // "X@data.type":"System.Guid"
+	kindDateTime                // "X@data.type":"System.DateTime", 2022-09-21T08:07:47.0000000+00:00
+	kindDateTimeUTC             // "X@data.type":"System.DateTime", 2022-09-21T08:07:47.0000000Z
+)
+
+// Property is one PowerShell property of an output object. Objects are ordered slices of
+// properties so that the wire order is stable and matches the service's.
+type Property struct {
+	Name  string
+	kind  kind
+	Value any // string, bool, int64, []string, time.Time, nil, or anything encoding/json takes
+}
+
+// Object is one output record: its properties in wire order.
+type Object []Property
+
+// Str, Bool, Int, Strings, GUID, Date, DateUTC and Null build properties.
+func Str(name, v string) Property       { return Property{Name: name, Value: v} }
+func Bool(name string, v bool) Property { return Property{Name: name, Value: v} }
+func Int(name string, v int64) Property { return Property{Name: name, Value: v} }
+func Null(name string) Property         { return Property{Name: name} }
+func GUID(name, v string) Property {
+	if v == "" {
+		return Property{Name: name}
+	}
+	return Property{Name: name, kind: kindGUID, Value: v}
+}
+func Strings(name string, v []string) Property {
+	if v == nil {
+		v = []string{}
+	}
+	return Property{Name: name, kind: kindCollection, Value: v}
+}
+func Date(name string, t time.Time) Property {
+	if t.IsZero() {
+		return Property{Name: name}
+	}
+	return Property{Name: name, kind: kindDateTime, Value: t}
+}
+func DateUTC(name string, t time.Time) Property {
+	if t.IsZero() {
+		return Property{Name: name}
+	}
+	return Property{Name: name, kind: kindDateTimeUTC, Value: t}
+}
+
+// Any builds a property from a value of unknown type (a store Extra value), choosing the
+// annotation the service would give it.
+func Any(name string, v any) Property {
+	switch x := v.(type) {
+	case []string:
+		return Strings(name, x)
+	case []any:
+		return Property{Name: name, kind: kindCollection, Value: x}
+	case time.Time:
+		if strings.HasSuffix(name, "UTC") {
+			return DateUTC(name, x)
+		}
+		return Date(name, x)
+	case float64:
+		if x == math.Trunc(x) && math.Abs(x) < 1<<53 {
+			return Int(name, int64(x))
+		}
+	case int:
+		return Int(name, int64(x))
+	}
+	return Property{Name: name, Value: v}
+}
+
+// Get returns the value of the named property (case-insensitive).
+func (o Object) Get(name string) (any, bool) {
+	for _, p := range o {
+		if strings.EqualFold(p.Name, name) {
+			return p.Value, true
+		}
+	}
+	return nil, false
+}
+
+// selection is a parsed $select: the wanted property names in the caller's order.
+type selection []string
+
+func parseSelect(s string) selection {
+	if strings.TrimSpace(s) == "" {
+		return nil
+	}
+	var sel selection
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			sel = append(sel, f)
+		}
+	}
+	return sel
+}
+
+// appendObject encodes o as a JSON object with per-property annotations, keeping only the
+// properties of sel (in sel's order) when sel is not empty.
+func appendObject(b []byte, o Object, sel selection) []byte {
+	b = append(b, '{')
+	first := true
+	emit := func(p Property) {
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = appendProperty(b, p)
+	}
+	if len(sel) == 0 {
+		for _, p := range o {
+			emit(p)
+		}
+	} else {
+		for _, name := range sel {
+			for _, p := range o {
+				if strings.EqualFold(p.Name, name) {
+					emit(p)
+					break
+				}
+			}
+		}
+	}
+	return append(b, '}')
+}
+
+func appendProperty(b []byte, p Property) []byte {
+	if p.Value != nil {
+		switch p.kind {
+		case kindCollection:
+			b = appendString(b, p.Name+"@odata.type")
+			b = append(b, `:"#Collection(String)",`...)
+		case kindGUID:
+			b = appendString(b, p.Name+"@data.type")
+			b = append(b, `:"System.Guid",`...)
+		case kindDateTime, kindDateTimeUTC:
+			b = appendString(b, p.Name+"@data.type")
+			b = append(b, `:"System.DateTime",`...)
+		}
+	}
+	b = appendString(b, p.Name)
+	b = append(b, ':')
+	return appendValue(b, p.kind, p.Value)
+}
+
+func appendValue(b []byte, k kind, v any) []byte {
+	switch x := v.(type) {
+	case nil:
+		return append(b, "null"...)
+	case string:
+		return appendString(b, x)
+	case bool:
+		return strconv.AppendBool(b, x)
+	case int64:
+		return strconv.AppendInt(b, x, 10)
+	case int:
+		return strconv.AppendInt(b, int64(x), 10)
+	case []string:
+		b = append(b, '[')
+		for i, s := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, s)
+		}
+		return append(b, ']')
+	case time.Time:
+		if k == kindDateTimeUTC {
+			return appendString(b, formatDateUTC(x))
+		}
+		return appendString(b, formatDate(x))
+	}
+	j, err := json.Marshal(v)
+	if err != nil {
+		return append(b, "null"...)
+	}
+	return append(b, j...)
+}
+
+// formatDate renders a DateTime as the service does for local-time properties (its servers
+// run on UTC): 2022-09-21T08:07:47.0000000+00:00.
+func formatDate(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.0000000") + "+00:00"
+}
+
+// formatDateUTC renders a *UTC DateTime property: 2022-09-21T08:07:47.0000000Z.
+func formatDateUTC(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.0000000") + "Z"
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string, escaping like encoding/json (HTML-safe).
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// formatSize renders a byte count like Exchange's ByteQuantifiedSize:
+// "99 GB (106,300,440,576 bytes)"; a negative count is "Unlimited".
+func formatSize(n int64) string {
+	if n < 0 {
+		return "Unlimited"
+	}
+	units := []string{"B", "KB", "MB", "GB", "TB", "PB"}
+	u := 0
+	v := float64(n)
+	for v >= 1024 && u < len(units)-1 {
+		v /= 1024
+		u++
+	}
+	num := strconv.FormatFloat(math.Floor(v*1000)/1000, 'f', -1, 64)
+	return num + " " + units[u] + " (" + groupThousands(n) + " bytes)"
+}
+
+func groupThousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	if len(s) <= 3 {
+		return s
+	}
+	var b strings.Builder
+	pre := len(s) % 3
+	if pre > 0 {
+		b.WriteString(s[:pre])
+	}
+	for i := pre; i < len(s); i += 3 {
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(s[i : i+3])
+	}
+	return b.String()
+}

@@ -1,0 +1,538 @@
+package exchange
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/exoctl/exoctl/emulator/internal/token"
+	"github.com/exoctl/exoctl/emulator/store"
+)
+
+// Defaults for Config fields left empty.
+const (
+	DefaultBackend          = "AM7PR01MB1234.eurprd01.prod.outlook.com"
+	DefaultDomainController = "AM7PR01A001DC01.EURPR01A001.prod.outlook.com"
+	DefaultRateLimit        = 30000
+	DefaultRateWindow       = time.Hour
+	DefaultMaxBody          = 4 << 20
+	DefaultAuthorizationURI = "https://login.microsoftonline.com/common/oauth2/authorize"
+	maxPageSize             = 1000
+	maxBatch                = 10
+	moreResultsWarning      = "There are more results available than are currently displayed. To view them, increase the value for the ResultSize parameter."
+	contentTypeJSON         = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
+)
+
+// Config configures the Exchange Online side of the emulator.
+type Config struct {
+	Store store.Store
+	Keys  *token.Keys
+	// BaseURL is the scheme and host clients use (https://127.0.0.1:8443); it prefixes
+	// @odata.context and the absolute @odata.nextLink.
+	BaseURL string
+	// Audiences are the token audiences accepted. Empty means BaseURL,
+	// https://outlook.office365.com and 00000002-0000-0ff1-ce00-000000000000.
+	Audiences []string
+	// Backend is the X-CalculatedBETarget FQDN (default DefaultBackend).
+	Backend string
+	// DomainController is the FQDN named in not-found errors and OriginatingServer
+	// (default DefaultDomainController).
+	DomainController string
+	// AuthorizationURI goes into WWW-Authenticate on a 401 (default DefaultAuthorizationURI).
+	AuthorizationURI string
+	// RateLimit is the number of requests per tenant per RateWindow (defaults 30000 per hour).
+	RateLimit  int
+	RateWindow time.Duration
+	// MaxBody is the largest request body accepted (default 4 MiB); larger ones get 413.
+	MaxBody int64
+	// Registry replaces the built-in cmdlets (tests, extensions); nil means Cmdlets().
+	Registry *Registry
+	Now      func() time.Time
+	Logger   *slog.Logger
+}
+
+// Server answers the Exchange Online admin API (/adminapi/...). It is safe for concurrent use.
+type Server struct {
+	cfg       Config
+	reg       *Registry
+	dc        string
+	dcDomain  string // EURPR01A001, the forest of DistinguishedNames
+	auds      []string
+	limiter   *limiter
+	cursorKey []byte
+	log       *slog.Logger
+}
+
+// New returns a Server for cfg, filling in defaults.
+func New(cfg Config) *Server {
+	cfg.BaseURL = strings.TrimSuffix(cfg.BaseURL, "/")
+	if cfg.Backend == "" {
+		cfg.Backend = DefaultBackend
+	}
+	if cfg.DomainController == "" {
+		cfg.DomainController = DefaultDomainController
+	}
+	if cfg.AuthorizationURI == "" {
+		cfg.AuthorizationURI = DefaultAuthorizationURI
+	}
+	if cfg.RateLimit <= 0 {
+		cfg.RateLimit = DefaultRateLimit
+	}
+	if cfg.RateWindow <= 0 {
+		cfg.RateWindow = DefaultRateWindow
+	}
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = DefaultMaxBody
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	auds := cfg.Audiences
+	if len(auds) == 0 {
+		auds = []string{"https://outlook.office365.com", "00000002-0000-0ff1-ce00-000000000000"}
+		if cfg.BaseURL != "" {
+			auds = append(auds, cfg.BaseURL)
+		}
+	}
+	reg := cfg.Registry
+	if reg == nil {
+		reg = Cmdlets()
+	}
+	dcDomain := "EURPR01A001"
+	if _, rest, ok := strings.Cut(cfg.DomainController, "."); ok {
+		dcDomain, _, _ = strings.Cut(rest, ".")
+	}
+	return &Server{
+		cfg:       cfg,
+		reg:       reg,
+		dc:        cfg.DomainController,
+		dcDomain:  strings.ToUpper(dcDomain),
+		auds:      auds,
+		limiter:   &limiter{limit: cfg.RateLimit, window: cfg.RateWindow, used: map[string]*window{}},
+		cursorKey: cursorKey(cfg.Keys),
+		log:       cfg.Logger,
+	}
+}
+
+// route is a parsed /adminapi/{version}/{tenant}/{operation} path.
+type route struct {
+	version, tenant, op string
+}
+
+func parseRoute(path string) (route, bool) {
+	rest, ok := strings.CutPrefix(path, "/adminapi/")
+	if !ok {
+		return route{}, false
+	}
+	parts := strings.Split(strings.Trim(rest, "/"), "/")
+	if len(parts) != 3 || parts[1] == "" {
+		return route{}, false
+	}
+	v := parts[0]
+	if !strings.EqualFold(v, "beta") && !strings.EqualFold(v, "v1.0") {
+		return route{}, false
+	}
+	return route{version: v, tenant: parts[1], op: parts[2]}, true
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("request-id", uuid.NewString())
+	h.Set("X-CalculatedBETarget", s.cfg.Backend)
+	h.Set("OData-Version", "4.0")
+	h.Set("Cache-Control", "no-cache")
+
+	rt, ok := parseRoute(r.URL.Path)
+	if !ok {
+		s.fail(w, r, &Error{Status: http.StatusNotFound, Code: "NotFound", ErrorID: "ResourceNotFound", Class: classODataError,
+			Text: fmt.Sprintf("The resource '%s' wasn't found.", r.URL.Path)})
+		return
+	}
+	op := strings.ToLower(rt.op)
+	switch op {
+	case "invokecommand", "exomodulefile", "$batch":
+	default:
+		s.fail(w, r, &Error{Status: http.StatusNotFound, Code: "NotFound", ErrorID: "ResourceNotFound", Class: classODataError,
+			Text: fmt.Sprintf("The resource '%s' wasn't found.", rt.op)})
+		return
+	}
+	caller, tenant, e := s.authenticate(r, rt.tenant)
+	if e != nil {
+		s.fail(w, r, e)
+		return
+	}
+	if e := s.throttle(w, tenant.ID); e != nil {
+		s.fail(w, r, e)
+		return
+	}
+	switch op {
+	case "invokecommand":
+		s.invokeCommand(w, r, rt, tenant, caller)
+	case "exomodulefile":
+		s.moduleFile(w, r, rt, caller)
+	case "$batch":
+		s.batch(w, r, rt)
+	}
+}
+
+// fail writes an error answer.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, e *Error) {
+	h := w.Header()
+	h.Set("Content-Type", contentTypeJSON)
+	if e.Status == http.StatusUnauthorized {
+		h.Set("WWW-Authenticate", fmt.Sprintf(`Bearer client_id="00000002-0000-0ff1-ce00-000000000000", trusted_issuers="00000001-0000-0000-c000-000000000000@*", token_types="app_asserted_user_v1 service_asserted_app_v1", authorization_uri="%s", error="invalid_token", error_description="%s"`,
+			s.cfg.AuthorizationURI, strings.ReplaceAll(e.Text, `"`, `'`)))
+	}
+	level := slog.LevelDebug
+	if e.Status >= 500 {
+		level = slog.LevelError
+	}
+	s.log.Log(r.Context(), level, "adminapi request failed", "path", r.URL.Path, "status", e.Status, "error", e.Text,
+		"request_id", h.Get("request-id"))
+	w.WriteHeader(e.Status)
+	w.Write(appendError(nil, e))
+}
+
+// invokeBody is the InvokeCommand request body. encoding/json matches its keys in any case.
+type invokeBody struct {
+	CmdletInput struct {
+		CmdletName string          `json:"CmdletName"`
+		Parameters json.RawMessage `json:"Parameters"`
+	} `json:"CmdletInput"`
+}
+
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *Error) {
+	if r.Body == nil {
+		return nil, nil
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBody))
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return nil, &Error{Status: http.StatusRequestEntityTooLarge, Code: "RequestEntityTooLarge", ErrorID: "RequestEntityTooLarge", Class: classODataError,
+			Text: fmt.Sprintf("The request body is larger than the limit of %d bytes.", s.cfg.MaxBody)}
+	case err != nil:
+		return nil, errBadRequest("The request body couldn't be read.")
+	}
+	return b, nil
+}
+
+func (s *Server) invokeCommand(w http.ResponseWriter, r *http.Request, rt route, tenant store.Tenant, caller Caller) {
+	q := r.URL.Query()
+	skip := q.Get("$skiptoken")
+	if r.Method != http.MethodPost && !(r.Method == http.MethodGet && skip != "") {
+		w.Header().Set("Allow", "POST")
+		s.fail(w, r, &Error{Status: http.StatusMethodNotAllowed, Code: "MethodNotAllowed", ErrorID: "MethodNotAllowed", Class: classODataError,
+			Text: fmt.Sprintf("The HTTP method '%s' isn't allowed for InvokeCommand; use POST.", r.Method)})
+		return
+	}
+	raw, e := s.readBody(w, r)
+	if e != nil {
+		s.fail(w, r, e)
+		return
+	}
+	var in invokeBody
+	if len(strings.TrimSpace(string(raw))) > 0 {
+		if err := json.Unmarshal(raw, &in); err != nil {
+			s.fail(w, r, errBadRequest("The request body isn't valid JSON: "+err.Error()))
+			return
+		}
+	}
+	var cur *cursor
+	if skip != "" {
+		c, ok := s.decodeCursor(skip)
+		if !ok || !strings.EqualFold(c.Tenant, tenant.ID) {
+			s.fail(w, r, errBadRequest("The $skiptoken isn't valid for this request."))
+			return
+		}
+		cur = &c
+	}
+	name, params := in.CmdletInput.CmdletName, in.CmdletInput.Parameters
+	if cur != nil && strings.TrimSpace(name) == "" {
+		name, params = cur.Cmdlet, cur.Params
+	}
+	if strings.TrimSpace(name) == "" {
+		s.fail(w, r, errBadRequest("The request body has no CmdletInput.CmdletName."))
+		return
+	}
+	cmd := s.reg.Lookup(name)
+	if cmd == nil || !caller.may(cmd) {
+		s.fail(w, r, errUnknownCmdlet(strings.TrimSpace(name)))
+		return
+	}
+	bound, e := cmd.bind(params)
+	if e != nil {
+		s.fail(w, r, e)
+		return
+	}
+	sel := q.Get("$select")
+	remaining := int64(-1)
+	if rs, ok := bound.ResultSize(); ok && !rs.Unlimited {
+		remaining = rs.N
+	}
+	after := ""
+	if cur != nil {
+		if cur.Cmdlet != cmd.Name || cur.Hash != bound.hash() {
+			s.fail(w, r, errBadRequest("The $skiptoken was issued for a different cmdlet or different parameters."))
+			return
+		}
+		remaining, after = cur.Remaining, cur.After
+		if cur.Select != "" {
+			sel = cur.Select
+		}
+		if params == nil {
+			params = cur.Params
+		}
+	}
+	size := pageSize(r.Header.Values("Prefer"))
+	limit := size
+	if remaining >= 0 && remaining < int64(limit) {
+		limit = int(remaining)
+	}
+	inv := &Invocation{Cmdlet: cmd, Params: bound, Tenant: tenant, Caller: caller, Store: s.cfg.Store,
+		After: after, Limit: limit, srv: s}
+	res, err := s.run(r.Context(), inv)
+	if err != nil {
+		if r.Context().Err() != nil {
+			return // the client went away
+		}
+		s.fail(w, r, asError(err))
+		return
+	}
+	page := pageOut{result: res, sel: parseSelect(sel), confirmation: inv.confirmation,
+		context: s.cfg.BaseURL + "/adminapi/" + rt.version + "/" + rt.tenant + "/$metadata#Collection(Exchange.GenericHashTable)"}
+	page.warnings = append(page.warnings, res.Warnings...)
+	if res.Next != "" {
+		left := remaining
+		if left >= 0 {
+			left -= int64(res.Count)
+		}
+		if left == 0 {
+			page.warnings = append(page.warnings, moreResultsWarning)
+		} else {
+			tok := s.encodeCursor(cursor{Tenant: tenant.ID, Cmdlet: cmd.Name, Hash: bound.hash(), Params: params,
+				After: res.Next, Remaining: left, Select: sel})
+			page.next = s.cfg.BaseURL + "/adminapi/" + rt.version + "/" + rt.tenant + "/InvokeCommand?$skiptoken=" + tok
+		}
+	}
+	if h := r.Header.Values("Prefer"); len(h) > 0 && strings.Contains(strings.ToLower(strings.Join(h, ",")), "odata.maxpagesize") {
+		w.Header().Set("Preference-Applied", "odata.maxpagesize="+strconv.Itoa(size))
+	}
+	s.writePage(w, page)
+}
+
+// run calls the cmdlet, turning a panic into a 500 rather than a dropped connection.
+func (s *Server) run(ctx context.Context, inv *Invocation) (res *Result, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("cmdlet panicked", "cmdlet", inv.Cmdlet.Name, "panic", p)
+			err = errInternal(fmt.Sprintf("The cmdlet %s failed: %v", inv.Cmdlet.Name, p))
+		}
+	}()
+	res, err = inv.Cmdlet.Run(ctx, inv)
+	if err == nil && res == nil {
+		res = &Result{}
+	}
+	if err == nil && res.Each == nil {
+		res.Each = func(func(Object) bool) {}
+		res.Count = 0
+	}
+	return res, err
+}
+
+// asError maps a cmdlet's error onto the service's error answer.
+func asError(err error) *Error {
+	var e *Error
+	switch {
+	case errors.As(err, &e):
+		return e
+	case errors.Is(err, store.ErrAmbiguous):
+		return errAmbiguous(err.Error())
+	}
+	return errInternal(err.Error())
+}
+
+// pageSize reads Prefer: odata.maxpagesize=N (default and cap 1000).
+func pageSize(prefer []string) int {
+	for _, h := range prefer {
+		for _, part := range strings.Split(h, ",") {
+			k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+			if !ok || !strings.EqualFold(strings.TrimSpace(k), "odata.maxpagesize") {
+				continue
+			}
+			n, err := strconv.Atoi(strings.Trim(strings.TrimSpace(v), `"`))
+			if err != nil || n <= 0 {
+				return maxPageSize
+			}
+			return min(n, maxPageSize)
+		}
+	}
+	return maxPageSize
+}
+
+// pageOut is what one success answer holds.
+type pageOut struct {
+	context      string
+	warnings     []string
+	result       *Result
+	sel          selection
+	next         string
+	confirmation string
+}
+
+// writePage streams a success answer: the envelope, then each object as it is encoded.
+func (s *Server) writePage(w http.ResponseWriter, p pageOut) {
+	w.Header().Set("Content-Type", contentTypeJSON)
+	w.WriteHeader(http.StatusOK)
+	bw := bufio.NewWriterSize(w, 32<<10)
+	b := make([]byte, 0, 16<<10)
+	b = append(b, `{"@odata.context":`...)
+	b = appendString(b, p.context)
+	b = append(b, `,"adminapi.warnings@odata.type":"#Collection(String)","@adminapi.warnings":`...)
+	b = appendStrings(b, p.warnings)
+	if p.result != nil && len(p.result.Errors) > 0 {
+		b = append(b, `,"adminapi.errors@odata.type":"#Collection(String)","@adminapi.errors":`...)
+		b = appendStrings(b, p.result.Errors)
+	}
+	if p.confirmation != "" {
+		b = append(b, `,"@adminapi.confirmationmessage":`...)
+		b = appendString(b, p.confirmation)
+	}
+	b = append(b, `,"value":[`...)
+	first := true
+	var werr error
+	if p.result != nil && p.confirmation == "" {
+		p.result.Each(func(o Object) bool {
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			b = appendObject(b, o, p.sel)
+			if len(b) >= 8<<10 {
+				_, werr = bw.Write(b)
+				b = b[:0]
+			}
+			return werr == nil
+		})
+	}
+	if werr != nil {
+		return
+	}
+	b = append(b, ']')
+	if p.next != "" {
+		b = append(b, `,"@odata.nextLink":`...)
+		b = appendString(b, p.next)
+	}
+	b = append(b, '}')
+	bw.Write(b)
+	bw.Flush()
+}
+
+func appendStrings(b []byte, list []string) []byte {
+	b = append(b, '[')
+	for i, s := range list {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, s)
+	}
+	return append(b, ']')
+}
+
+// moduleFile answers EXOModuleFile: the cmdlets the caller's roles allow.
+func (s *Server) moduleFile(w http.ResponseWriter, r *http.Request, rt route, caller Caller) {
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		w.Header().Set("Allow", "GET")
+		s.fail(w, r, &Error{Status: http.StatusMethodNotAllowed, Code: "MethodNotAllowed", ErrorID: "MethodNotAllowed", Class: classODataError,
+			Text: fmt.Sprintf("The HTTP method '%s' isn't allowed for EXOModuleFile; use GET.", r.Method)})
+		return
+	}
+	var wanted map[string]bool
+	if cn := strings.TrimSpace(r.Header.Get("CommandName")); cn != "" && cn != "*" {
+		wanted = map[string]bool{}
+		for _, n := range strings.Split(cn, ",") {
+			wanted[strings.ToLower(strings.TrimSpace(n))] = true
+		}
+	}
+	var names []string
+	for _, n := range s.reg.Names() {
+		if caller.may(s.reg.Lookup(n)) && (wanted == nil || wanted[strings.ToLower(n)]) {
+			names = append(names, n)
+		}
+	}
+	version := r.URL.Query().Get("Version")
+	b := []byte(`{"@odata.context":`)
+	b = appendString(b, s.cfg.BaseURL+"/adminapi/"+rt.version+"/"+rt.tenant+"/$metadata#EXOModuleFile")
+	b = append(b, `,"value":[{"exportedCmdlets":`...)
+	b = appendString(b, strings.Join(names, ","))
+	b = append(b, `,"version":`...)
+	b = appendString(b, version)
+	b = append(b, `}]}`...)
+	w.Header().Set("Content-Type", contentTypeJSON)
+	w.WriteHeader(http.StatusOK)
+	w.Write(b)
+}
+
+// limiter is a fixed-window request budget per tenant.
+type limiter struct {
+	mu     sync.Mutex
+	limit  int
+	window time.Duration
+	used   map[string]*window
+}
+
+type window struct {
+	start time.Time
+	n     int
+}
+
+// take spends one request of the tenant's budget.
+func (l *limiter) take(tenant string, now time.Time) (remaining int, reset time.Time, ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	w := l.used[tenant]
+	if w == nil || now.Sub(w.start) >= l.window || now.Before(w.start) {
+		w = &window{start: now}
+		l.used[tenant] = w
+	}
+	reset = w.start.Add(l.window)
+	if w.n >= l.limit {
+		return 0, reset, false
+	}
+	w.n++
+	return l.limit - w.n, reset, true
+}
+
+// throttle spends a request and sets the Rate-Limit-* headers; it returns the 429 error when
+// the tenant's budget is gone.
+func (s *Server) throttle(w http.ResponseWriter, tenantID string) *Error {
+	now := s.cfg.Now()
+	remaining, reset, ok := s.limiter.take(strings.ToLower(tenantID), now)
+	h := w.Header()
+	h.Set("Rate-Limit-Limit", strconv.Itoa(s.cfg.RateLimit))
+	h.Set("Rate-Limit-Remaining", strconv.Itoa(remaining))
+	h.Set("Rate-Limit-Reset", reset.UTC().Format("2006-01-02T15:04:05.000Z"))
+	if ok {
+		return nil
+	}
+	wait := reset.Sub(now)
+	secs := int64((wait + time.Second - 1) / time.Second)
+	h.Set("Retry-After", strconv.FormatInt(max(secs, 1), 10))
+	return errThrottled(fmt.Sprintf("The tenant has reached its limit of %d requests per %s. Try again after %s.",
+		s.cfg.RateLimit, s.cfg.RateWindow, reset.UTC().Format(time.RFC3339)))
+}
