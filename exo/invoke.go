@@ -104,6 +104,9 @@ func (s *Session) InvokePages(ctx context.Context, cmdlet string, params Params,
 				yield(nil, err)
 				return
 			}
+			if hasSize && !unlimited && received+len(page.Records) > limit {
+				page.Records = page.Records[:limit-received] // a server that ignored Prefer
+			}
 			received += len(page.Records)
 			more := next != ""
 			switch {
