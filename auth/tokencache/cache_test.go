@@ -354,7 +354,7 @@ func TestKeyring(t *testing.T) {
 type brokenKeyring struct{}
 
 func (brokenKeyring) Get(string, string) ([]byte, error) { return nil, errors.New("dbus: no session") }
-func (brokenKeyring) Set(string, string, []byte) error  { return errors.New("dbus: no session") }
+func (brokenKeyring) Set(string, string, []byte) error   { return errors.New("dbus: no session") }
 
 func TestKeyringUnreachable(t *testing.T) {
 	_, err := New(cachePath(t), Options{Keyring: brokenKeyring{}})
