@@ -1,0 +1,317 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"slices"
+	"strings"
+	"time"
+)
+
+// ErrBadCursor is returned (wrapped) when RecipientQuery.After is not a cursor this store made.
+var ErrBadCursor = errors.New("invalid paging cursor")
+
+const recipientCols = `tenant_id, guid, external_id, name, alias, display_name, first_name, last_name, upn,
+	primary_smtp, email_addresses, type, type_details, database_name, prohibit_send_quota,
+	prohibit_send_receive, issue_warning_quota, hidden_from_addr_lists, when_created, when_changed, extra`
+
+func scanRecipient(row interface{ Scan(...any) error }) (Recipient, error) {
+	var r Recipient
+	var addrs, extra string
+	var wc, wch sql.NullInt64
+	if err := row.Scan(&r.TenantID, &r.GUID, &r.ExternalDirectoryObjectID, &r.Name, &r.Alias, &r.DisplayName,
+		&r.FirstName, &r.LastName, &r.UserPrincipalName, &r.PrimarySMTPAddress, &addrs, &r.RecipientType,
+		&r.RecipientTypeDetails, &r.Database, &r.ProhibitSendQuotaBytes, &r.ProhibitSendReceiveBytes,
+		&r.IssueWarningQuotaBytes, &r.HiddenFromAddressLists, &wc, &wch, &extra); err != nil {
+		return Recipient{}, err
+	}
+	r.WhenCreated, r.WhenChanged = colTime(wc), colTime(wch)
+	var err error
+	if r.EmailAddresses, err = colStrings(addrs); err != nil {
+		return Recipient{}, fmt.Errorf("email addresses of %s: %w", r.Name, err)
+	}
+	if extra != "{}" {
+		if err := json.Unmarshal([]byte(extra), &r.Extra); err != nil {
+			return Recipient{}, fmt.Errorf("extra properties of %s: %w", r.Name, err)
+		}
+	}
+	return r, nil
+}
+
+// FindRecipient resolves an Exchange -Identity value; see Store.
+func (s *SQLite) FindRecipient(ctx context.Context, tenantID, identity string) (Recipient, error) {
+	key := lc(identity)
+	if key == "" {
+		return Recipient{}, notFound("recipient", identity)
+	}
+	guid := normGUID(identity)
+	addr := addressKey(identity)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+recipientCols+` FROM recipients
+		WHERE tenant_id = ?1 AND guid IN (
+			SELECT guid FROM recipients WHERE guid = ?3
+			UNION SELECT guid FROM recipients WHERE tenant_id = ?1 AND external_id = ?3
+			UNION SELECT guid FROM recipients WHERE tenant_id = ?1 AND name_lc = ?2
+			UNION SELECT guid FROM recipients WHERE tenant_id = ?1 AND alias_lc = ?2
+			UNION SELECT guid FROM recipients WHERE tenant_id = ?1 AND upn_lc = ?2
+			UNION SELECT guid FROM recipients WHERE tenant_id = ?1 AND dn_lc = ?2
+			UNION SELECT guid FROM recipient_addresses WHERE tenant_id = ?1 AND address_lc = ?4)
+		ORDER BY name_lc, guid LIMIT 2`, idOrNew(tenantID), key, guid, addr)
+	if err != nil {
+		return Recipient{}, fmt.Errorf("store: recipient %s: %w", identity, err)
+	}
+	defer rows.Close()
+	var found []Recipient
+	for rows.Next() {
+		r, err := scanRecipient(rows)
+		if err != nil {
+			return Recipient{}, fmt.Errorf("store: recipient %s: %w", identity, err)
+		}
+		found = append(found, r)
+	}
+	if err := rows.Err(); err != nil {
+		return Recipient{}, fmt.Errorf("store: recipient %s: %w", identity, err)
+	}
+	switch len(found) {
+	case 0:
+		return Recipient{}, notFound("recipient", identity)
+	case 1:
+		return found[0], nil
+	default:
+		return Recipient{}, fmt.Errorf("store: recipient %s (%s, %s, ...): %w", identity, found[0].Name, found[1].Name, ErrAmbiguous)
+	}
+}
+
+// Recipients returns one page of q in (Name, GUID) order, and the cursor of the page's last
+// recipient when more follow.
+func (s *SQLite) Recipients(ctx context.Context, q RecipientQuery) ([]Recipient, string, error) {
+	var where strings.Builder
+	args := []any{idOrNew(q.TenantID)}
+	where.WriteString(`tenant_id = ?`)
+	if len(q.Types) > 0 {
+		where.WriteString(` AND type_details_lc IN (`)
+		for i, t := range q.Types {
+			if i > 0 {
+				where.WriteString(`, `)
+			}
+			where.WriteString(`?`)
+			args = append(args, lc(t))
+		}
+		where.WriteString(`)`)
+	}
+	if q.After != "" {
+		name, guid, err := decodeCursor(q.After)
+		if err != nil {
+			return nil, "", fmt.Errorf("store: recipients of tenant %s after %q: %w", q.TenantID, q.After, err)
+		}
+		where.WriteString(` AND (name_lc, guid) > (?, ?)`)
+		args = append(args, name, guid)
+	}
+	query := `SELECT ` + recipientCols + ` FROM recipients WHERE ` + where.String() + ` ORDER BY name_lc, guid`
+	if q.Limit > 0 {
+		query += ` LIMIT ?`
+		args = append(args, q.Limit+1) // one more tells whether a next page exists
+	}
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("store: recipients of tenant %s: %w", q.TenantID, err)
+	}
+	defer rows.Close()
+	page := make([]Recipient, 0, min(max(q.Limit, 16), 1024))
+	more := false
+	for rows.Next() {
+		if q.Limit > 0 && len(page) == q.Limit {
+			more = true
+			break
+		}
+		r, err := scanRecipient(rows)
+		if err != nil {
+			return nil, "", fmt.Errorf("store: recipients of tenant %s: %w", q.TenantID, err)
+		}
+		page = append(page, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("store: recipients of tenant %s: %w", q.TenantID, err)
+	}
+	next := ""
+	if more {
+		last := page[len(page)-1]
+		next = encodeCursor(lc(last.Name), last.GUID)
+	}
+	return page, next, nil
+}
+
+// CountRecipients counts a tenant's recipients of every type.
+func (s *SQLite) CountRecipients(ctx context.Context, tenantID string) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM recipients WHERE tenant_id = ?`, idOrNew(tenantID)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("store: count recipients of tenant %s: %w", tenantID, err)
+	}
+	return n, nil
+}
+
+// PutRecipient creates or updates the recipient r.GUID (a new GUID when empty).
+func (s *SQLite) PutRecipient(ctx context.Context, r Recipient) error {
+	return s.PutRecipients(ctx, []Recipient{r})
+}
+
+// PutRecipients creates or updates many recipients in one transaction: all or none.
+func (s *SQLite) PutRecipients(ctx context.Context, rs []Recipient) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	return s.PutRecipientsSeq(ctx, slices.Values(rs))
+}
+
+// PutRecipientsSeq is PutRecipients for a stream: one transaction, all or none, without holding
+// every recipient in memory (seeding 100,000 mailboxes).
+func (s *SQLite) PutRecipientsSeq(ctx context.Context, rs iter.Seq[Recipient]) error {
+	now := time.Now()
+	n := 0
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		up, err := tx.PrepareContext(ctx, `INSERT INTO recipients (guid, tenant_id, external_id, name, name_lc,
+				alias, alias_lc, display_name, first_name, last_name, upn, upn_lc, primary_smtp, email_addresses,
+				dn_lc, type, type_details, type_details_lc, database_name, prohibit_send_quota,
+				prohibit_send_receive, issue_warning_quota, hidden_from_addr_lists, when_created, when_changed, extra)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (guid) DO UPDATE SET tenant_id = excluded.tenant_id, external_id = excluded.external_id,
+				name = excluded.name, name_lc = excluded.name_lc, alias = excluded.alias, alias_lc = excluded.alias_lc,
+				display_name = excluded.display_name, first_name = excluded.first_name, last_name = excluded.last_name,
+				upn = excluded.upn, upn_lc = excluded.upn_lc, primary_smtp = excluded.primary_smtp,
+				email_addresses = excluded.email_addresses, dn_lc = excluded.dn_lc, type = excluded.type,
+				type_details = excluded.type_details, type_details_lc = excluded.type_details_lc,
+				database_name = excluded.database_name, prohibit_send_quota = excluded.prohibit_send_quota,
+				prohibit_send_receive = excluded.prohibit_send_receive, issue_warning_quota = excluded.issue_warning_quota,
+				hidden_from_addr_lists = excluded.hidden_from_addr_lists, when_created = excluded.when_created,
+				when_changed = excluded.when_changed, extra = excluded.extra`)
+		if err != nil {
+			return err
+		}
+		defer up.Close()
+		delAddrs, err := tx.PrepareContext(ctx, `DELETE FROM recipient_addresses WHERE guid = ?`)
+		if err != nil {
+			return err
+		}
+		defer delAddrs.Close()
+		addAddr, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO recipient_addresses (tenant_id, address_lc, guid) VALUES (?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer addAddr.Close()
+		for r := range rs {
+			row, err := newRecipientRow(r, now)
+			if err != nil {
+				return err
+			}
+			n++
+			if _, err := up.ExecContext(ctx, row.args...); err != nil {
+				return fmt.Errorf("recipient %s: %w", row.name, err)
+			}
+			if row.maybeExisting { // a new GUID has no addresses to replace
+				if _, err := delAddrs.ExecContext(ctx, row.guid); err != nil {
+					return fmt.Errorf("recipient %s: %w", row.name, err)
+				}
+			}
+			for _, a := range row.addrs {
+				if _, err := addAddr.ExecContext(ctx, row.tenantID, a, row.guid); err != nil {
+					return fmt.Errorf("recipient %s address %s: %w", row.name, a, err)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: put recipients (%d written before the failure, none kept): %w", n, err)
+	}
+	return nil
+}
+
+// recipientRow is a Recipient encoded as the recipients table's columns.
+type recipientRow struct {
+	guid, tenantID, name string
+	maybeExisting        bool // the caller chose the GUID, so the row may already exist
+	args                 []any
+	addrs                []string
+}
+
+func newRecipientRow(r Recipient, now time.Time) (recipientRow, error) {
+	if r.TenantID == "" || strings.TrimSpace(r.Name) == "" {
+		return recipientRow{}, fmt.Errorf("store: put recipient %q in tenant %q: TenantID and Name are required", r.Name, r.TenantID)
+	}
+	row := recipientRow{
+		guid:          idOrNew(r.GUID),
+		tenantID:      idOrNew(r.TenantID),
+		name:          r.Name,
+		maybeExisting: r.GUID != "",
+	}
+	ext := ""
+	if r.ExternalDirectoryObjectID != "" {
+		ext = idOrNew(r.ExternalDirectoryObjectID)
+	}
+	primary := r.PrimarySMTPAddress
+	seen := map[string]bool{}
+	for _, a := range r.EmailAddresses {
+		if primary == "" && strings.HasPrefix(a, "SMTP:") {
+			primary = a[len("SMTP:"):]
+		}
+		if k := addressKey(a); k != "" && !seen[k] {
+			seen[k] = true
+			row.addrs = append(row.addrs, k)
+		}
+	}
+	if k := addressKey(primary); k != "" && !seen[k] {
+		row.addrs = append(row.addrs, k)
+	}
+	addrs, err := jsonCol(r.EmailAddresses)
+	if err != nil {
+		return recipientRow{}, fmt.Errorf("store: put recipient %s: %w", r.Name, err)
+	}
+	extra, err := jsonCol(r.Extra)
+	if err != nil {
+		return recipientRow{}, fmt.Errorf("store: put recipient %s: extra properties: %w", r.Name, err)
+	}
+	dn, _ := r.Extra["DistinguishedName"].(string)
+	if r.WhenCreated.IsZero() {
+		r.WhenCreated = now
+	}
+	if r.WhenChanged.IsZero() {
+		r.WhenChanged = r.WhenCreated
+	}
+	row.args = []any{row.guid, row.tenantID, ext, strings.TrimSpace(r.Name), lc(r.Name),
+		r.Alias, lc(r.Alias), r.DisplayName, r.FirstName, r.LastName, r.UserPrincipalName, lc(r.UserPrincipalName),
+		primary, addrs, lc(dn), r.RecipientType, r.RecipientTypeDetails, lc(r.RecipientTypeDetails), r.Database,
+		r.ProhibitSendQuotaBytes, r.ProhibitSendReceiveBytes, r.IssueWarningQuotaBytes,
+		boolCol(r.HiddenFromAddressLists), timeCol(r.WhenCreated), timeCol(r.WhenChanged), extra}
+	return row, nil
+}
+
+// addressKey is how an address (or an identity naming one) is looked up: SMTP addresses lower
+// case without their "smtp:" prefix, other proxy addresses (x500:, sip:, ...) lower case whole.
+func addressKey(a string) string {
+	a = strings.TrimSpace(a)
+	if len(a) > 5 && strings.EqualFold(a[:5], "smtp:") {
+		a = a[5:]
+	}
+	return strings.ToLower(a)
+}
+
+func encodeCursor(nameLC, guid string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(nameLC + "\x00" + guid))
+}
+
+func decodeCursor(c string) (nameLC, guid string, err error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return "", "", ErrBadCursor
+	}
+	i := strings.LastIndexByte(string(b), 0)
+	if i < 0 || i == len(b)-1 {
+		return "", "", ErrBadCursor
+	}
+	return string(b[:i]), string(b[i+1:]), nil
+}
