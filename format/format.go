@@ -24,8 +24,8 @@ type Options struct {
 	Properties []string
 	// Width is the terminal width a table and a list must fit; 0 means no limit.
 	Width int
-	// Warn, when set, receives warnings PowerShell would print, such as columns that do not
-	// fit into Width. Nil drops them.
+	// Warn, when set, receives the warnings PowerShell would print (without its "WARNING: "
+	// prefix), such as columns that do not fit into Width. Nil drops them.
 	Warn func(msg string)
 }
 

@@ -19,6 +19,7 @@ type listWriter struct {
 	sel    *selector // nil: every property of each record
 	names  []string
 	values []string
+	indent string
 	any    bool
 	closed bool
 }
@@ -57,7 +58,10 @@ func (l *listWriter) Write(r *exo.Record) error {
 		l.names[i] = cleanLine(n)
 		pad = max(pad, displayWidth(l.names[i]))
 	}
-	indent := strings.Repeat(" ", pad+3)
+	if len(l.indent) != pad+3 {
+		l.indent = strings.Repeat(" ", pad+3)
+	}
+	indent := l.indent
 	wrap := 0
 	if l.opts.Width > 0 && l.opts.Width-len(indent) >= minWrapWidth {
 		wrap = l.opts.Width - len(indent)
@@ -66,22 +70,30 @@ func (l *listWriter) Write(r *exo.Record) error {
 	l.out.WriteByte('\n')
 	for i, name := range l.names {
 		l.out.WriteString(name)
-		for n := displayWidth(name); n < pad; n++ {
-			l.out.WriteByte(' ')
+		if n := pad - displayWidth(name); n > 0 {
+			l.out.WriteString(spaces(n))
 		}
 		l.out.WriteString(" :")
-		for j, line := range valueLines(l.values[i], wrap) {
-			if j == 0 {
-				if line != "" {
-					l.out.WriteByte(' ')
-				}
-			} else {
-				l.out.WriteByte('\n')
-				if line != "" {
-					l.out.WriteString(indent)
-				}
+		if v := l.values[i]; isPlainASCII(v) && (wrap == 0 || len(v) <= wrap) {
+			// The common case: one short line.
+			if v = strings.TrimRight(v, " "); v != "" {
+				l.out.WriteByte(' ')
+				l.out.WriteString(v)
 			}
-			l.out.WriteString(line)
+		} else {
+			for j, line := range valueLines(v, wrap) {
+				if j == 0 {
+					if line != "" {
+						l.out.WriteByte(' ')
+					}
+				} else {
+					l.out.WriteByte('\n')
+					if line != "" {
+						l.out.WriteString(indent)
+					}
+				}
+				l.out.WriteString(line)
+			}
 		}
 		if err := l.out.WriteByte('\n'); err != nil {
 			return err
@@ -135,4 +147,14 @@ func (l *listWriter) Close() error {
 		l.out.WriteByte('\n')
 	}
 	return l.out.Flush()
+}
+
+const blanks = "                                                                "
+
+// spaces returns n spaces.
+func spaces(n int) string {
+	if n <= len(blanks) {
+		return blanks[:n]
+	}
+	return strings.Repeat(" ", n)
 }

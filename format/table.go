@@ -220,16 +220,12 @@ func (t *tableWriter) writeRow(cells []string, header bool) error {
 			}
 		}
 		pad := width - displayWidth(s)
-		if right {
-			for ; pad > 0; pad-- {
-				b = append(b, ' ')
-			}
+		if right && pad > 0 {
+			b = append(b, spaces(pad)...)
 		}
 		b = append(b, s...)
-		if !right && k < t.lastCol {
-			for ; pad > 0; pad-- {
-				b = append(b, ' ')
-			}
+		if !right && k < t.lastCol && pad > 0 {
+			b = append(b, spaces(pad)...)
 		}
 	}
 	for len(b) > 0 && b[len(b)-1] == ' ' {

@@ -44,14 +44,30 @@ func isNumber(v any) bool {
 // and marks the cut with an ellipsis; tabs become spaces and other control characters become
 // U+FFFD, so a value from the service cannot move the cursor or send escape sequences.
 func cleanCell(s string) string {
+	if isPlainASCII(s) {
+		return s
+	}
 	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
 		s = s[:i] + ellipsis
 	}
 	return cleanLine(s)
 }
 
+// isPlainASCII reports whether s is printable ASCII, which needs no cleaning.
+func isPlainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
 // cleanLine replaces control characters in one line of text.
 func cleanLine(s string) string {
+	if isPlainASCII(s) {
+		return s
+	}
 	clean := true
 	for _, r := range s {
 		if isControl(r) || r == utf8.RuneError {
