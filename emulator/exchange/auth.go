@@ -114,6 +114,9 @@ func (s *Server) authenticate(r *http.Request, tenantSeg string) (Caller, store.
 	if !u.Enabled {
 		return c, store.Tenant{}, errUnauthorized(fmt.Sprintf("The user '%s' is disabled.", u.UPN))
 	}
+	if !u.PowerShellEnabled {
+		return c, store.Tenant{}, errForbidden(fmt.Sprintf("User '%s' isn't allowed to use PowerShell (RemotePowerShellEnabled is False). An administrator can allow it with Set-User -RemotePowerShellEnabled $true.", u.UPN))
+	}
 	c.UPN, c.ObjectID, c.Roles = u.UPN, u.ObjectID, u.DirectoryRoles
 	return c, tenant, nil
 }

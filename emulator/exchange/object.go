@@ -205,14 +205,15 @@ func formatDateUTC(t time.Time) string {
 
 const hexDigits = "0123456789abcdef"
 
-// appendString appends s as a JSON string, escaping like encoding/json (HTML-safe).
+// appendString appends s as a JSON string, escaping like encoding/json without its HTML
+// escaping (the service writes <, > and & as they are).
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			if c >= 0x20 && c != '"' && c != '\\' {
 				i++
 				continue
 			}

@@ -13,6 +13,8 @@ type aadError struct {
 	Err    string // OAuth "error": invalid_request, invalid_client, ...
 	Code   int    // AADSTS code
 	Msg    string // description without the AADSTS prefix or the trace suffix
+	// Suberror refines some errors for MSAL, e.g. basic_action on an MFA requirement.
+	Suberror string
 }
 
 func (e *aadError) Error() string { return fmt.Sprintf("AADSTS%d: %s", e.Code, e.Msg) }

@@ -174,6 +174,7 @@ type errorBody struct {
 	TraceID       string `json:"trace_id"`
 	CorrelationID string `json:"correlation_id"`
 	ErrorURI      string `json:"error_uri"`
+	Suberror      string `json:"suberror,omitempty"`
 }
 
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, e *aadError) {
@@ -190,5 +191,6 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, e *aadError)
 		TraceID:       trace,
 		CorrelationID: corr,
 		ErrorURI:      fmt.Sprintf("%s/error?code=%d", s.base, e.Code),
+		Suberror:      e.Suberror,
 	})
 }

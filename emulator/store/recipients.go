@@ -58,9 +58,9 @@ func (s *SQLite) FindRecipient(ctx context.Context, tenantID, identity string) (
 			UNION SELECT guid FROM recipients WHERE tenant_id = ?1 AND name_lc = ?2
 			UNION SELECT guid FROM recipients WHERE tenant_id = ?1 AND alias_lc = ?2
 			UNION SELECT guid FROM recipients WHERE tenant_id = ?1 AND upn_lc = ?2
-			UNION SELECT guid FROM recipients WHERE tenant_id = ?1 AND dn_lc = ?2
+			UNION SELECT guid FROM recipients WHERE tenant_id = ?1 AND name_lc = ?5 AND dn_lc = ?2
 			UNION SELECT guid FROM recipient_addresses WHERE tenant_id = ?1 AND address_lc = ?4)
-		ORDER BY name_lc, guid LIMIT 2`, idOrNew(tenantID), key, guid, addr)
+		ORDER BY name_lc, guid LIMIT 2`, idOrNew(tenantID), key, guid, addr, dnName(identity))
 	if err != nil {
 		return Recipient{}, fmt.Errorf("store: recipient %s: %w", identity, err)
 	}
@@ -174,60 +174,120 @@ func (s *SQLite) PutRecipientsSeq(ctx context.Context, rs iter.Seq[Recipient]) e
 	now := time.Now()
 	n := 0
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		up, err := tx.PrepareContext(ctx, `INSERT INTO recipients (guid, tenant_id, external_id, name, name_lc,
-				alias, alias_lc, display_name, first_name, last_name, upn, upn_lc, primary_smtp, email_addresses,
-				dn_lc, type, type_details, type_details_lc, database_name, prohibit_send_quota,
-				prohibit_send_receive, issue_warning_quota, hidden_from_addr_lists, when_created, when_changed, extra)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (guid) DO UPDATE SET tenant_id = excluded.tenant_id, external_id = excluded.external_id,
-				name = excluded.name, name_lc = excluded.name_lc, alias = excluded.alias, alias_lc = excluded.alias_lc,
-				display_name = excluded.display_name, first_name = excluded.first_name, last_name = excluded.last_name,
-				upn = excluded.upn, upn_lc = excluded.upn_lc, primary_smtp = excluded.primary_smtp,
-				email_addresses = excluded.email_addresses, dn_lc = excluded.dn_lc, type = excluded.type,
-				type_details = excluded.type_details, type_details_lc = excluded.type_details_lc,
-				database_name = excluded.database_name, prohibit_send_quota = excluded.prohibit_send_quota,
-				prohibit_send_receive = excluded.prohibit_send_receive, issue_warning_quota = excluded.issue_warning_quota,
-				hidden_from_addr_lists = excluded.hidden_from_addr_lists, when_created = excluded.when_created,
-				when_changed = excluded.when_changed, extra = excluded.extra`)
+		full, err := tx.PrepareContext(ctx, upsertRecipientsSQL(recipientBatch))
 		if err != nil {
 			return err
 		}
-		defer up.Close()
-		delAddrs, err := tx.PrepareContext(ctx, `DELETE FROM recipient_addresses WHERE guid = ?`)
-		if err != nil {
-			return err
-		}
-		defer delAddrs.Close()
-		addAddr, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO recipient_addresses (tenant_id, address_lc, guid) VALUES (?, ?, ?)`)
-		if err != nil {
-			return err
-		}
-		defer addAddr.Close()
+		defer full.Close()
+		b := &recipientWriter{ctx: ctx, tx: tx, full: full, seen: map[string]bool{}}
 		for r := range rs {
 			row, err := newRecipientRow(r, now)
 			if err != nil {
 				return err
 			}
+			if b.seen[row.guid] || len(b.rows) == recipientBatch {
+				if err := b.flush(); err != nil {
+					return err
+				}
+			}
+			b.seen[row.guid] = true
+			b.rows = append(b.rows, row)
 			n++
-			if _, err := up.ExecContext(ctx, row.args...); err != nil {
-				return fmt.Errorf("recipient %s: %w", row.name, err)
-			}
-			if row.maybeExisting { // a new GUID has no addresses to replace
-				if _, err := delAddrs.ExecContext(ctx, row.guid); err != nil {
-					return fmt.Errorf("recipient %s: %w", row.name, err)
-				}
-			}
-			for _, a := range row.addrs {
-				if _, err := addAddr.ExecContext(ctx, row.tenantID, a, row.guid); err != nil {
-					return fmt.Errorf("recipient %s address %s: %w", row.name, a, err)
-				}
-			}
 		}
-		return nil
+		return b.flush()
 	})
 	if err != nil {
-		return fmt.Errorf("store: put recipients (%d written before the failure, none kept): %w", n, err)
+		return fmt.Errorf("store: put recipients (%d read before the failure, none kept): %w", n, err)
 	}
+	return nil
+}
+
+// recipientBatch is how many recipients one INSERT writes: bulk writes are bound by statement
+// executions, not rows.
+const recipientBatch = 64
+
+const recipientInsertCols = `guid, tenant_id, external_id, name, name_lc, alias, alias_lc, display_name,
+	first_name, last_name, upn, upn_lc, primary_smtp, email_addresses, dn_lc, type, type_details,
+	type_details_lc, database_name, prohibit_send_quota, prohibit_send_receive, issue_warning_quota,
+	hidden_from_addr_lists, when_created, when_changed, extra`
+
+const recipientInsertColCount = 26
+
+func upsertRecipientsSQL(rows int) string {
+	tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", recipientInsertColCount), ", ") + ")"
+	var b strings.Builder
+	b.WriteString(`INSERT INTO recipients (` + recipientInsertCols + `) VALUES `)
+	for i := range rows {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(tuple)
+	}
+	b.WriteString(` ON CONFLICT (guid) DO UPDATE SET tenant_id = excluded.tenant_id, external_id = excluded.external_id,
+		name = excluded.name, name_lc = excluded.name_lc, alias = excluded.alias, alias_lc = excluded.alias_lc,
+		display_name = excluded.display_name, first_name = excluded.first_name, last_name = excluded.last_name,
+		upn = excluded.upn, upn_lc = excluded.upn_lc, primary_smtp = excluded.primary_smtp,
+		email_addresses = excluded.email_addresses, dn_lc = excluded.dn_lc, type = excluded.type,
+		type_details = excluded.type_details, type_details_lc = excluded.type_details_lc,
+		database_name = excluded.database_name, prohibit_send_quota = excluded.prohibit_send_quota,
+		prohibit_send_receive = excluded.prohibit_send_receive, issue_warning_quota = excluded.issue_warning_quota,
+		hidden_from_addr_lists = excluded.hidden_from_addr_lists, when_created = excluded.when_created,
+		when_changed = excluded.when_changed, extra = excluded.extra`)
+	return b.String()
+}
+
+// recipientWriter writes recipients in batches within one transaction.
+type recipientWriter struct {
+	ctx  context.Context
+	tx   *sql.Tx
+	full *sql.Stmt // upsert of a whole batch
+	rows []recipientRow
+	seen map[string]bool // GUIDs in rows: a GUID twice in a batch would mix its addresses
+}
+
+func (w *recipientWriter) flush() error {
+	if len(w.rows) == 0 {
+		return nil
+	}
+	args := make([]any, 0, len(w.rows)*recipientInsertColCount)
+	var existing []any
+	var addrArgs []any
+	for _, r := range w.rows {
+		args = append(args, r.args...)
+		if r.maybeExisting {
+			existing = append(existing, r.guid)
+		}
+		for _, a := range r.addrs {
+			addrArgs = append(addrArgs, r.tenantID, a, r.guid)
+		}
+	}
+	var err error
+	if len(w.rows) == recipientBatch {
+		_, err = w.full.ExecContext(w.ctx, args...)
+	} else {
+		_, err = w.tx.ExecContext(w.ctx, upsertRecipientsSQL(len(w.rows)), args...)
+	}
+	if err != nil {
+		return fmt.Errorf("recipients %s..%s: %w", w.rows[0].name, w.rows[len(w.rows)-1].name, err)
+	}
+	if len(existing) > 0 { // a new GUID has no addresses to replace
+		q := `DELETE FROM recipient_addresses WHERE guid IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(existing)), ", ") + `)`
+		if _, err := w.tx.ExecContext(w.ctx, q, existing...); err != nil {
+			return fmt.Errorf("addresses of recipients %s..%s: %w", w.rows[0].name, w.rows[len(w.rows)-1].name, err)
+		}
+	}
+	// At most 3 × 64 × (addresses per recipient) parameters; SQLite allows 32766.
+	for len(addrArgs) > 0 {
+		k := min(len(addrArgs), 3*3000)
+		q := `INSERT OR IGNORE INTO recipient_addresses (tenant_id, address_lc, guid) VALUES ` +
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?), ", k/3), ", ")
+		if _, err := w.tx.ExecContext(w.ctx, q, addrArgs[:k]...); err != nil {
+			return fmt.Errorf("addresses of recipients %s..%s: %w", w.rows[0].name, w.rows[len(w.rows)-1].name, err)
+		}
+		addrArgs = addrArgs[k:]
+	}
+	w.rows = w.rows[:0]
+	clear(w.seen)
 	return nil
 }
 
@@ -314,4 +374,27 @@ func decodeCursor(c string) (nameLC, guid string, err error) {
 		return "", "", ErrBadCursor
 	}
 	return string(b[:i]), string(b[i+1:]), nil
+}
+
+// dnName is the lower-case Name in a distinguished name's first RDN ("CN=Name,OU=..."), or ""
+// when identity is not a DN.
+func dnName(identity string) string {
+	identity = strings.TrimSpace(identity)
+	if len(identity) < 3 || !strings.EqualFold(identity[:3], "cn=") {
+		return ""
+	}
+	var b strings.Builder
+	for i := 3; i < len(identity); i++ {
+		c := identity[i]
+		switch {
+		case c == '\\' && i+1 < len(identity):
+			i++
+			b.WriteByte(identity[i])
+		case c == ',':
+			return lc(b.String())
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return ""
 }

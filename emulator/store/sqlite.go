@@ -160,7 +160,7 @@ CREATE TABLE recipients (
 	upn_lc                  TEXT NOT NULL,
 	primary_smtp            TEXT NOT NULL,
 	email_addresses         TEXT NOT NULL, -- JSON array, in order; lookups use recipient_addresses
-	dn_lc                   TEXT NOT NULL, -- Extra["DistinguishedName"], lower case
+	dn_lc                   TEXT NOT NULL, -- Extra["DistinguishedName"], lower case; found through name_lc
 	type                    TEXT NOT NULL,
 	type_details            TEXT NOT NULL,
 	type_details_lc         TEXT NOT NULL,
@@ -176,9 +176,8 @@ CREATE TABLE recipients (
 CREATE INDEX recipients_page ON recipients(tenant_id, name_lc, guid);
 CREATE INDEX recipients_type_page ON recipients(tenant_id, type_details_lc, name_lc, guid);
 CREATE INDEX recipients_alias ON recipients(tenant_id, alias_lc);
-CREATE INDEX recipients_upn ON recipients(tenant_id, upn_lc) WHERE upn_lc <> '';
-CREATE INDEX recipients_external_id ON recipients(tenant_id, external_id) WHERE external_id <> '';
-CREATE INDEX recipients_dn ON recipients(tenant_id, dn_lc) WHERE dn_lc <> '';
+CREATE INDEX recipients_upn ON recipients(tenant_id, upn_lc);
+CREATE INDEX recipients_external_id ON recipients(tenant_id, external_id);
 
 CREATE TABLE recipient_addresses (
 	tenant_id  TEXT NOT NULL,

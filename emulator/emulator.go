@@ -1,0 +1,349 @@
+// Package emulator runs a local Microsoft Entra ID and Exchange Online on loopback, over HTTPS,
+// backed by an embedded database and seeded with a demo tenant. Start it in-process from a Go
+// test in milliseconds, or as `exoctl emulator start`; clients find everything they need in the
+// emulator.json it writes (CA, URLs, seeded app, certificate and users).
+package emulator
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/exoctl/exoctl/emulator/exchange"
+	"github.com/exoctl/exoctl/emulator/identity"
+	"github.com/exoctl/exoctl/emulator/internal/token"
+	"github.com/exoctl/exoctl/emulator/store"
+)
+
+// DefaultAddr is where `exoctl emulator start` listens unless told otherwise. It is fixed so
+// that token caches (keyed by authority host:port) stay warm across restarts.
+const DefaultAddr = "127.0.0.1:10443"
+
+// InfoFile is the name of the file, in the data folder, that tells clients how to connect.
+const InfoFile = "emulator.json"
+
+// Config configures an emulator.
+type Config struct {
+	// Addr is the listen address; DefaultAddr when empty, "127.0.0.1:0" for a free port.
+	Addr string
+	// DataDir keeps the database, certificates and emulator.json. When empty, a temporary
+	// folder is used and removed by Close.
+	DataDir string
+	// Seed names the data an empty store starts with: "demo" (default) or "large".
+	Seed string
+	// RateLimit is the per-tenant request budget behind Rate-Limit-* and 429 (0: the default).
+	RateLimit int
+	// TokenLifetime of issued access tokens (1h when 0).
+	TokenLifetime time.Duration
+	Logger        *slog.Logger
+}
+
+// Info is the content of emulator.json.
+type Info struct {
+	URL           string       `json:"url"`
+	CAFile        string       `json:"ca_file"`
+	Authority     string       `json:"authority"`
+	ConnectionURI string       `json:"connection_uri"`
+	Tenants       []TenantInfo `json:"tenants"`
+}
+
+// TenantInfo describes a seeded tenant.
+type TenantInfo struct {
+	Name  string     `json:"name"`
+	ID    string     `json:"id"`
+	Apps  []AppInfo  `json:"apps"`
+	Users []UserInfo `json:"users"`
+}
+
+// AppInfo describes a seeded app registration and its certificate files.
+type AppInfo struct {
+	AppID               string `json:"app_id"`
+	CertificateFile     string `json:"certificate_file"`
+	CertificatePassword string `json:"certificate_password"`
+	CertificatePEMFile  string `json:"certificate_pem_file"`
+	Thumbprint          string `json:"thumbprint"`
+}
+
+// UserInfo describes a seeded user.
+type UserInfo struct {
+	UPN      string   `json:"upn"`
+	Password string   `json:"password"`
+	Roles    []string `json:"roles"`
+}
+
+// Emulator is a running emulator.
+type Emulator struct {
+	// URL is the base URL, e.g. https://127.0.0.1:10443: the authority host and the connection URI.
+	URL  string
+	Info Info
+
+	store   store.Store
+	srv     *http.Server
+	ln      net.Listener
+	tempDir string
+	roots   *x509.CertPool
+	done    chan error
+}
+
+// Start opens (or creates and seeds) the store, listens and serves until Close or ctx ends.
+func Start(ctx context.Context, cfg Config) (*Emulator, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	e := &Emulator{done: make(chan error, 1)}
+	dir := cfg.DataDir
+	if dir == "" {
+		d, err := os.MkdirTemp("", "exoctl-emulator-")
+		if err != nil {
+			return nil, err
+		}
+		dir, e.tempDir = d, d
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data folder: %w", err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			e.cleanup()
+		}
+	}()
+
+	p, err := loadOrCreatePKI(dir)
+	if err != nil {
+		return nil, fmt.Errorf("emulator certificates in %s: %w", dir, err)
+	}
+	keys, err := token.LoadOrCreateKeys(filepath.Join(dir, "signing-key.pem"))
+	if err != nil {
+		return nil, err
+	}
+	if e.store, err = store.Open(ctx, filepath.Join(dir, "emulator.db")); err != nil {
+		return nil, fmt.Errorf("open emulator database: %w", err)
+	}
+	tenants, err := seedOnce(ctx, e.store, dir, cfg.Seed, p)
+	if err != nil {
+		return nil, err
+	}
+
+	addr := cfg.Addr
+	if addr == "" {
+		addr = DefaultAddr
+	}
+	if e.ln, err = net.Listen("tcp", addr); err != nil {
+		return nil, fmt.Errorf("listen on %s: %w (is another emulator running? use --addr 127.0.0.1:0 for a free port)", addr, err)
+	}
+	e.URL = "https://" + e.ln.Addr().String()
+	e.roots = x509.NewCertPool()
+	caPEM, err := os.ReadFile(p.caFile)
+	if err != nil {
+		return nil, err
+	}
+	e.roots.AppendCertsFromPEM(caPEM)
+
+	resources := append([]string{e.URL}, exchangeResources...)
+	ex := exchange.New(exchange.Config{
+		Store: e.store, Keys: keys, BaseURL: e.URL, Audiences: resources,
+		RateLimit: cfg.RateLimit, Logger: log,
+	})
+	id := identity.New(identity.Config{
+		Store: e.store, Keys: keys, BaseURL: e.URL, Resources: resources,
+		TokenLifetime: cfg.TokenLifetime, Logger: log,
+	})
+	e.srv = &http.Server{
+		Handler:           route(ex, id, log),
+		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{p.serverCert}, MinVersion: tls.VersionTLS12},
+		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+
+	e.Info = Info{
+		URL:           e.URL,
+		CAFile:        p.caFile,
+		Authority:     e.URL + "/organizations",
+		ConnectionURI: e.URL,
+		Tenants:       tenants,
+	}
+	go func() { e.done <- e.srv.ServeTLS(e.ln, "", "") }()
+	if err := writeJSON(filepath.Join(dir, InfoFile), e.Info); err != nil {
+		return nil, err
+	}
+	go func() {
+		<-ctx.Done()
+		_ = e.Close()
+	}()
+	ok = true
+	log.Info("emulator ready", "url", e.URL, "data", dir)
+	return e, nil
+}
+
+// exchangeResources are the audiences the emulator accepts besides its own URL: every cloud's
+// Exchange and compliance resource, and Exchange Online's application id.
+var exchangeResources = []string{
+	"https://outlook.office365.com", "https://outlook.office.com", "https://ps.compliance.protection.outlook.com",
+	"https://outlook.office365.us", "https://ps.compliance.protection.office365.us",
+	"https://outlook-dod.office365.us", "https://l5.ps.compliance.protection.office365.us",
+	"https://outlook.office.de", "https://ps.compliance.protection.outlook.de",
+	"https://partner.outlook.cn", "https://ps.compliance.protection.partner.outlook.cn",
+	"00000002-0000-0ff1-ce00-000000000000",
+}
+
+// route sends /adminapi/ to Exchange and everything else to Entra ID.
+func route(ex, id http.Handler, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		if strings.HasPrefix(strings.ToLower(r.URL.Path), "/adminapi/") {
+			ex.ServeHTTP(w, r)
+		} else {
+			id.ServeHTTP(w, r)
+		}
+		log.Debug("request", "method", r.Method, "path", r.URL.Path, "took", time.Since(start))
+	})
+}
+
+// HTTPClient returns a client that trusts the emulator's CA.
+func (e *Emulator) HTTPClient() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{RootCAs: e.roots, MinVersion: tls.VersionTLS12}
+	return &http.Client{Transport: tr}
+}
+
+// Store returns the emulator's store, for tests that arrange data directly.
+func (e *Emulator) Store() store.Store { return e.store }
+
+// Wait blocks until the server stops.
+func (e *Emulator) Wait() error {
+	err := <-e.done
+	e.done <- err
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Close stops the server, closes the store and removes a temporary data folder.
+func (e *Emulator) Close() error {
+	var errs []error
+	if e.srv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		errs = append(errs, ignoreClosed(e.srv.Shutdown(ctx)))
+		cancel()
+	}
+	errs = append(errs, e.cleanup())
+	return errors.Join(errs...)
+}
+
+func ignoreClosed(err error) error {
+	if errors.Is(err, http.ErrServerClosed) || errors.Is(err, net.ErrClosed) {
+		return nil
+	}
+	return err
+}
+
+func (e *Emulator) cleanup() error {
+	var errs []error
+	if e.ln != nil && e.srv == nil {
+		errs = append(errs, ignoreClosed(e.ln.Close()))
+	}
+	if e.store != nil {
+		errs = append(errs, e.store.Close())
+		e.store = nil
+	}
+	if e.tempDir != "" {
+		errs = append(errs, os.RemoveAll(e.tempDir))
+		e.tempDir = ""
+	}
+	return errors.Join(errs...)
+}
+
+// seedFile remembers what the first start seeded, so emulator.json stays complete after restarts.
+const seedFile = "seed.json"
+
+func seedOnce(ctx context.Context, s store.Store, dir, seed string, p *pki) ([]TenantInfo, error) {
+	path := filepath.Join(dir, seedFile)
+	var tenants []TenantInfo
+	if b, err := os.ReadFile(path); err == nil {
+		if err := json.Unmarshal(b, &tenants); err != nil {
+			return nil, fmt.Errorf("%s is damaged (%w): delete the data folder %s to start afresh", path, err, dir)
+		}
+	} else {
+		empty, err := store.IsEmpty(ctx, s)
+		if err != nil {
+			return nil, err
+		}
+		if !empty {
+			return nil, fmt.Errorf("the database in %s has data but %s is missing: delete the folder to start afresh", dir, seedFile)
+		}
+		res, err := store.Seed(ctx, s, store.SeedOptions{Seed: seed, AppCertificateDER: p.appCert.Raw})
+		if err != nil {
+			return nil, fmt.Errorf("seed the emulator: %w", err)
+		}
+		sha1Sum, _ := token.Thumbprints(p.appCert.Raw)
+		t := TenantInfo{Name: res.TenantName, ID: res.TenantID, Apps: []AppInfo{{
+			AppID:               res.AppID,
+			CertificateFile:     filepath.Join(dir, "app.pfx"),
+			CertificatePassword: randomPassword(),
+			CertificatePEMFile:  filepath.Join(dir, "app.pem"),
+			Thumbprint:          strings.ToUpper(hex.EncodeToString(sha1Sum)),
+		}}}
+		for _, u := range res.Users {
+			t.Users = append(t.Users, UserInfo{UPN: u.UPN, Password: u.Password, Roles: u.Roles})
+		}
+		tenants = []TenantInfo{t}
+		if err := writeJSON(path, tenants); err != nil {
+			return nil, err
+		}
+	}
+	for _, t := range tenants {
+		for _, a := range t.Apps {
+			if _, err := os.Stat(a.CertificateFile); err == nil {
+				continue
+			}
+			if err := writeAppBundles(p, a.CertificateFile, a.CertificatePEMFile, a.CertificatePassword); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return tenants, nil
+}
+
+// ReadInfo reads emulator.json from a data folder.
+func ReadInfo(dataDir string) (*Info, error) {
+	path := filepath.Join(dataDir, InfoFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%s not found: start the emulator first (exoctl emulator start --data %s)", path, dataDir)
+		}
+		return nil, err
+	}
+	var info Info
+	if err := json.Unmarshal(b, &info); err != nil {
+		return nil, fmt.Errorf("%s is not valid JSON: %w", path, err)
+	}
+	return &info, nil
+}
+
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return os.Rename(tmp, path)
+}

@@ -1,0 +1,88 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/exoctl/exoctl/emulator"
+)
+
+func newEmulatorCmd(f *Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "emulator",
+		Short: "Run a local Microsoft Entra ID + Exchange Online emulator",
+	}
+	cmd.AddCommand(newEmulatorStartCmd(f))
+	return cmd
+}
+
+// EmulatorStartOptions are `exoctl emulator start`'s flags.
+type EmulatorStartOptions struct {
+	Addr    string
+	DataDir string
+	Seed    string
+	Verbose bool
+}
+
+func newEmulatorStartCmd(f *Factory) *cobra.Command {
+	o := &EmulatorStartOptions{}
+	cmd := &cobra.Command{
+		Use:   "start",
+		Short: "Start the emulator in the foreground (Ctrl-C stops it; data are kept)",
+		Long: fmt.Sprintf(`Start the emulator in the foreground on %s over HTTPS, with its CA, database and
+emulator.json in --data (default $EXOCTL_HOME/emulator). An empty database is seeded with the
+demo tenant contoso.onmicrosoft.com (--seed large: 100,000 mailboxes). Then, in another terminal:
+
+  exoctl connect --emulator
+  exoctl run Get-AcceptedDomain`, emulator.DefaultAddr),
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runEmulatorStart(cmd.Context(), f, o)
+		},
+	}
+	cmd.Flags().StringVar(&o.Addr, "addr", emulator.DefaultAddr, "listen address; 127.0.0.1:0 picks a free port")
+	cmd.Flags().StringVar(&o.DataDir, "data", "", "data folder (default $EXOCTL_HOME/emulator)")
+	cmd.Flags().StringVar(&o.Seed, "seed", "demo", "data for an empty database: demo or large")
+	cmd.Flags().BoolVarP(&o.Verbose, "verbose", "v", false, "log every request")
+	return cmd
+}
+
+func runEmulatorStart(ctx context.Context, f *Factory, o *EmulatorStartOptions) error {
+	dir := o.DataDir
+	if dir == "" {
+		st, err := f.state()
+		if err != nil {
+			return err
+		}
+		dir = filepath.Join(st.home, "emulator")
+	}
+	level := slog.LevelInfo
+	if o.Verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: level}))
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	fmt.Fprintf(f.IO.ErrOut, "Starting the emulator (data in %s)...\n", dir)
+	e, err := emulator.Start(ctx, emulator.Config{Addr: o.Addr, DataDir: dir, Seed: o.Seed, Logger: log})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(f.IO.Out, "Emulator listening on %s\n  CA:        %s\n  settings:  %s\nConnect with: exoctl connect --emulator", e.URL, e.Info.CAFile, filepath.Join(dir, emulator.InfoFile))
+	if o.DataDir != "" {
+		fmt.Fprintf(f.IO.Out, " %s", dir)
+	}
+	fmt.Fprintln(f.IO.Out, "\nPress Ctrl-C to stop.")
+	<-ctx.Done()
+	fmt.Fprintln(f.IO.ErrOut, "Stopping the emulator.")
+	if err := e.Close(); err != nil {
+		return err
+	}
+	return e.Wait()
+}

@@ -1,0 +1,59 @@
+// Package cli is exoctl's command line: one file per command, each an options struct plus a run
+// function, with IO streams injected so tests run commands in-process.
+package cli
+
+import (
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/term"
+)
+
+// IOStreams are a command's standard streams.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+	// Interactive reports whether In and Out are terminals (prompts, colours, widths).
+	Interactive bool
+	// Width is the terminal width, 0 when not a terminal.
+	Width int
+}
+
+// SystemIO returns the process's streams.
+func SystemIO() *IOStreams {
+	io := &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
+	if term.IsTerminal(int(os.Stdout.Fd())) && term.IsTerminal(int(os.Stdin.Fd())) {
+		io.Interactive = true
+		if w, _, err := term.GetSize(int(os.Stdout.Fd())); err == nil {
+			io.Width = w
+		}
+	}
+	return io
+}
+
+// Factory holds what commands share: streams, environment, the state folder.
+type Factory struct {
+	IO     *IOStreams
+	Getenv func(string) string
+	Logger *slog.Logger
+}
+
+// Home is exoctl's state folder: EXOCTL_HOME, else the user config folder + /exoctl.
+func (f *Factory) Home() (string, error) {
+	if h := f.Getenv("EXOCTL_HOME"); h != "" {
+		return h, nil
+	}
+	cfg, err := os.UserConfigDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(cfg, "exoctl"), nil
+}
+
+// NewFactory returns a Factory for the real process.
+func NewFactory() *Factory {
+	return &Factory{IO: SystemIO(), Getenv: os.Getenv, Logger: slog.New(slog.DiscardHandler)}
+}

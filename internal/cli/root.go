@@ -1,0 +1,56 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// Version is set at build time.
+var Version = "dev"
+
+// NewRootCmd builds exoctl's command tree.
+func NewRootCmd(f *Factory) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "exoctl",
+		Short: "Exchange Online administration from one fast binary",
+		Long: `exoctl connects to Exchange Online like Connect-ExchangeOnline, runs cmdlets over its REST
+API with PowerShell's parameter syntax, and ships a local emulator for offline testing.`,
+		Version:       Version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(f.IO.In)
+	root.SetOut(f.IO.Out)
+	root.SetErr(f.IO.ErrOut)
+	root.AddCommand(
+		newConnectCmd(f),
+		newRunCmd(f),
+		newConnectionsCmd(f),
+		newDisconnectCmd(f),
+		newEnvironmentsCmd(f),
+		newEmulatorCmd(f),
+		newDemoCmd(f),
+		newTokenCmd(f),
+	)
+	return root
+}
+
+// Main runs exoctl with args and returns the process exit code.
+func Main(ctx context.Context, f *Factory, args []string) int {
+	root := NewRootCmd(f)
+	root.SetArgs(args)
+	if err := root.ExecuteContext(ctx); err != nil {
+		if errors.Is(err, context.Canceled) {
+			fmt.Fprintln(f.IO.ErrOut, "exoctl: interrupted")
+			return 130
+		}
+		// One line, whatever the layers below put in their messages.
+		fmt.Fprintf(f.IO.ErrOut, "exoctl: %s\n", strings.Join(strings.Fields(err.Error()), " "))
+		return 1
+	}
+	return 0
+}
