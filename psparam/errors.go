@@ -132,10 +132,19 @@ func (p *parser) quoteHint(s string) string {
 	if !p.argv {
 		return q
 	}
-	if !strings.ContainsAny(q, "\"$`\\!") {
-		return `"` + q + `"`
+	if strings.ContainsRune(q, '!') {
+		return shQuote(q)
 	}
-	return shQuote(q)
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range q {
+		if strings.ContainsRune("\"$`\\", r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	b.WriteByte('"')
+	return b.String()
 }
 
 // shQuote quotes s for a POSIX shell.

@@ -177,7 +177,7 @@ func (p *parser) cmdletName() (string, error) {
 	name := p.src[start:p.pos]
 	r, _ := p.peek()
 	switch {
-	case name == "" || strings.Trim(name, "-.") == "":
+	case name == "" || !isNameChar(rune(name[0])):
 		p.pos = start
 		return "", p.errAt(start, "the line must start with a cmdlet name",
 			"start it with the cmdlet, e.g. Get-Mailbox -Identity alice")
@@ -190,11 +190,12 @@ func (p *parser) cmdletName() (string, error) {
 		"start the line with a cmdlet and a space, e.g. Get-Mailbox -Identity alice")
 }
 
-// rawToken reads one token of a raw line: a parameter, --, or a value.
-func (p *parser) rawToken() (token, error) {
+// rawToken reads one token of a raw line: a parameter, --, or a value. After --, every token
+// is a value.
+func (p *parser) rawToken(ended bool) (token, error) {
 	start := p.pos
 	r, n := p.peek()
-	if isDash(r) {
+	if isDash(r) && !ended {
 		r2, _ := p.runeAt(start + n)
 		if isNameStart(r2) {
 			return p.param(start, n)
@@ -248,6 +249,15 @@ func (p *parser) wordAt(i int) string {
 		j += n
 	}
 	return p.src[i:j]
+}
+
+// valueText returns the value starting at i as far as a message needs it: the rest of an argv
+// element, or up to the next blank in a line.
+func (p *parser) valueText(i int) string {
+	if p.argv && p.depth == 0 {
+		return p.src[i:]
+	}
+	return p.wordAt(i)
 }
 
 // param reads -Name, -Name:value or -Name: value.
@@ -515,7 +525,7 @@ func (p *parser) primary(key bool) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		return s, p.followed(start, key)
+		return s, p.followed(start, key, s)
 	case r == '@':
 		return p.at()
 	case r == '{':
@@ -524,14 +534,14 @@ func (p *parser) primary(key bool) (any, error) {
 		return p.dollar(key)
 	case r == '(':
 		return nil, p.errAt(start, "expressions in parentheses are not supported; exoctl does not evaluate PowerShell",
-			"write the value itself; if the parentheses are part of the text, quote it: "+p.quoteHint(p.wordAt(start)))
+			"write the value itself; if the parentheses are part of the text, quote it: "+p.quoteHint(p.valueText(start)))
 	case r == '[':
 		return p.bracket()
 	case r == ')' || r == '}':
 		return nil, p.errAt(start, "unexpected "+string(r),
-			"remove it; if it is part of the value, quote the value: "+p.quoteHint(p.wordAt(start)))
+			"remove it; if it is part of the value, quote the value: "+p.quoteHint(p.valueText(start)))
 	case r == '|', r == '&', r == '<', r == '>':
-		return nil, p.operator(start, r)
+		return nil, p.operator(start, start, r)
 	case r == ',' || r == ';' || r == '=' || isNewline(r) || r < 0:
 		return nil, p.errAt(start, "a value is missing here", "write the value, e.g. 'text', 5 or $true")
 	}
@@ -539,24 +549,27 @@ func (p *parser) primary(key bool) (any, error) {
 	return p.bareWord(key)
 }
 
-// operator refuses |, &, < and > with what to write instead.
-func (p *parser) operator(off int, r rune) error {
-	word := p.wordAt(off)
+// operator refuses |, &, < and > at off, in a word that starts at word, with what to write instead.
+func (p *parser) operator(word, off int, r rune) error {
+	example := "'a" + string(r) + "b'"
+	if word < off {
+		example = p.quoteHint(p.valueText(word))
+	}
 	switch r {
 	case '|':
 		return p.errAt(off, "pipelines (|) are not supported",
-			"run one cmdlet at a time and give the next one its objects by -Identity; if | is part of a value, quote it: "+p.quoteHint(word))
+			"run one cmdlet at a time and give the next one its objects by -Identity; if | is part of a value, quote it: "+example)
 	case '&':
 		return p.errAt(off, "& is an operator in PowerShell and is not supported",
-			"if & is part of a value, quote it: "+p.quoteHint(word))
+			"if & is part of a value, quote it: "+example)
 	}
 	return p.errAt(off, "redirection ("+string(r)+") is not supported",
-		"redirect exoctl's output with your shell instead; if "+string(r)+" is part of a value, quote it: "+p.quoteHint(word))
+		"redirect exoctl's output with your shell instead; if "+string(r)+" is part of a value, quote it: "+example)
 }
 
 // followed checks that a complete value at start is not glued to more text, which PowerShell
-// would read as a second argument.
-func (p *parser) followed(start int, key bool) error {
+// would read as a second argument. text is the value when it is a string.
+func (p *parser) followed(start int, key bool, text ...string) error {
 	r, _ := p.peek()
 	switch {
 	case r < 0, isSpace(r), isNewline(r), r == ',', r == ';', r == ')', r == '}', r == '#', r == '`':
@@ -566,9 +579,13 @@ func (p *parser) followed(start int, key bool) error {
 	case key && r == '=':
 		return nil
 	}
-	glued := p.src[start:p.pos] + p.wordAt(p.pos)
-	return p.errAt(p.pos, "text follows the closing "+quoteForMsg(p.src[start:p.pos]),
-		"PowerShell reads that as two values; put the whole value in one pair of quotes, e.g. "+p.quoteHint(glued))
+	if len(text) > 0 {
+		return p.errAt(p.pos, "text follows the closing quote",
+			"PowerShell reads that as two values; put the whole value in one pair of quotes: "+p.quoteHint(text[0]+p.wordAt(p.pos)))
+	}
+	_, n := utf8.DecodeLastRuneInString(p.src[:p.pos])
+	return p.errAt(p.pos, "text follows the closing "+p.src[p.pos-n:p.pos],
+		"put a space or a comma before the next value")
 }
 
 // readQuoted reads a single- or double-quoted string at pos.
@@ -723,7 +740,11 @@ func (p *parser) variable(off int, inString bool) error {
 		}
 	}
 	name := p.src[off:end]
-	hint := "write the value itself; for a literal $, use single quotes: " + p.quoteHint(name)
+	literal := name
+	if p.argv && p.depth == 0 && off == 0 {
+		literal = p.src
+	}
+	hint := "write the value itself; for a literal $, use single quotes: " + p.quoteHint(literal)
 	if inString {
 		hint = "write the value itself; for a literal $ inside double quotes write `$, or use single quotes"
 	}
@@ -778,14 +799,10 @@ loop:
 		case key && r == '=':
 			break loop
 		case r == '(', r == '{':
-			word := p.wordAt(start)
 			return nil, p.errAt(p.pos, "unexpected "+string(r)+" in a value",
-				"if it is part of the text, quote the whole value: "+p.quoteHint(word))
+				"if it is part of the text, quote the whole value: "+p.quoteHint(p.valueText(start)))
 		case r == '|', r == '&', r == '<', r == '>':
-			if p.pos == start {
-				return nil, p.operator(start, r)
-			}
-			break loop
+			return nil, p.operator(start, p.pos, r)
 		case isSingleQuote(r), isDoubleQuote(r):
 			plain = false
 			s, err := p.readQuoted()
@@ -999,7 +1016,7 @@ func (p *parser) hashKey() (string, error) {
 		if err != nil {
 			return "", err
 		}
-		if err := p.followed(start, true); err != nil {
+		if err := p.followed(start, true, s); err != nil {
 			return "", err
 		}
 		key = s
@@ -1081,7 +1098,7 @@ func (p *parser) hereString() (any, error) {
 				}
 				text = s
 			}
-			return text, p.followed(start, false)
+			return text, p.followed(start, false, text)
 		}
 		nl := strings.IndexAny(p.src[j:], "\r\n")
 		if nl < 0 {
@@ -1194,5 +1211,5 @@ func (p *parser) bracket() (any, error) {
 		cast = p.src[start : start+end+1]
 	}
 	return nil, p.errAt(start, "type casts like "+cast+" are not supported",
-		"write the value itself: numbers, $true/$false and quoted strings carry their type; if the brackets are part of the text, quote it: "+p.quoteHint(p.wordAt(start)))
+		"write the value itself: numbers, $true/$false and quoted strings carry their type; if the brackets are part of the text, quote it: "+p.quoteHint(p.valueText(start)))
 }

@@ -90,6 +90,7 @@ func ParseLine(line string) (*Command, error) {
 		return nil, err
 	}
 	var toks []token
+	ended := false
 	for {
 		if err := p.skipBlank(false); err != nil {
 			return nil, err
@@ -103,10 +104,11 @@ func ParseLine(line string) (*Command, error) {
 			}
 			break
 		}
-		t, err := p.rawToken()
+		t, err := p.rawToken(ended)
 		if err != nil {
 			return nil, err
 		}
+		ended = ended || t.kind == tokEnd
 		toks = append(toks, t)
 	}
 	return bind(name, toks, p)
