@@ -24,6 +24,9 @@
 // error wrapping ErrBadKey that says to delete it, which forgets cached
 // tokens. Neither the key nor tokens ever appear in logs or error messages.
 //
+// WriteSealed and ReadSealed put other small secrets of a connection (a
+// certificate key, a brought token) in the same format with the same key.
+//
 // # A bad file never fails a sign-in
 //
 // A file that is truncated, has a foreign header, fails to decrypt (wrong

@@ -31,7 +31,11 @@ func ReadSealed(path string, opts Options) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tokencache: read %s: %w", path, err)
 	}
-	return open(key, data)
+	plain, err := open(key, data)
+	if err != nil {
+		return nil, fmt.Errorf("tokencache: %s: %w (%v)", path, ErrCorrupt, err)
+	}
+	return plain, nil
 }
 
 func sealKey(path string, opts Options) ([]byte, error) {
