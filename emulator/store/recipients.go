@@ -49,7 +49,14 @@ func (s *SQLite) FindRecipient(ctx context.Context, tenantID, identity string) (
 	if key == "" {
 		return Recipient{}, notFound("recipient", identity)
 	}
-	guid := normGUID(identity)
+	// NULL, not "", for kinds the identity is not: "" would match every empty column.
+	var guid, dn any
+	if g := normGUID(identity); g != "" {
+		guid = g
+	}
+	if n := dnName(identity); n != "" {
+		dn = n
+	}
 	addr := addressKey(identity)
 	rows, err := s.db.QueryContext(ctx, `SELECT `+recipientCols+` FROM recipients
 		WHERE tenant_id = ?1 AND guid IN (
@@ -60,7 +67,7 @@ func (s *SQLite) FindRecipient(ctx context.Context, tenantID, identity string) (
 			UNION SELECT guid FROM recipients WHERE tenant_id = ?1 AND upn_lc = ?2
 			UNION SELECT guid FROM recipients WHERE tenant_id = ?1 AND name_lc = ?5 AND dn_lc = ?2
 			UNION SELECT guid FROM recipient_addresses WHERE tenant_id = ?1 AND address_lc = ?4)
-		ORDER BY name_lc, guid LIMIT 2`, idOrNew(tenantID), key, guid, addr, dnName(identity))
+		ORDER BY name_lc, guid LIMIT 2`, idOrNew(tenantID), key, guid, addr, dn)
 	if err != nil {
 		return Recipient{}, fmt.Errorf("store: recipient %s: %w", identity, err)
 	}

@@ -1,0 +1,200 @@
+package store
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
+	"strings"
+	"testing"
+	"time"
+)
+
+func openTemp(t testing.TB) *SQLite {
+	t.Helper()
+	s, err := Open(context.Background(), t.TempDir()+"/store.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func testCertificateDER(t testing.TB) []byte {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "exoctl automation"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().AddDate(1, 0, 0)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return der
+}
+
+func TestSeedDemo(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	if empty, err := IsEmpty(ctx, s); !empty || err != nil {
+		t.Fatalf("IsEmpty(new) = %v, %v", empty, err)
+	}
+	der := testCertificateDER(t)
+	start := time.Now()
+	res, err := Seed(ctx, s, SeedOptions{AppCertificateDER: der})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("demo seed: %v", time.Since(start))
+	if empty, _ := IsEmpty(ctx, s); empty {
+		t.Error("IsEmpty after seeding")
+	}
+	if res.TenantID != DemoTenantID || res.TenantName != "contoso.onmicrosoft.com" || res.AppID != DemoAppID {
+		t.Errorf("result = %+v", res)
+	}
+	if _, err := Seed(ctx, s, SeedOptions{}); err == nil {
+		t.Error("seeding twice succeeded")
+	}
+	tn, err := s.Tenant(ctx, "CONTOSO.COM")
+	if err != nil || tn.ID != DemoTenantID || tn.DisplayName != "Contoso" {
+		t.Fatalf("Tenant = %+v, %v", tn, err)
+	}
+	ds, _ := s.AcceptedDomains(ctx, DemoTenantID)
+	if len(ds) != 2 || ds[0].DomainName != "contoso.com" || !ds[0].Default || ds[1].DomainName != "contoso.onmicrosoft.com" || !ds[1].Initial {
+		t.Errorf("domains = %+v", ds)
+	}
+	app, err := s.App(ctx, DemoTenantID, DemoAppID)
+	if err != nil || app.DisplayName != "exoctl automation" || app.AppRoles[0] != AppRoleManageAsApp || app.DirectoryRoles[0] != RoleExchangeAdministrator {
+		t.Errorf("app = %+v, %v", app, err)
+	}
+	if pub, err := s.AppAnyTenant(ctx, ModulePublicAppID); err != nil || !pub.Public || pub.RedirectURIs[0] != "http://localhost" {
+		t.Errorf("public app = %+v, %v", pub, err)
+	}
+	cs, err := s.Certificates(ctx, DemoAppID)
+	if err != nil || len(cs) != 1 || len(cs[0].Thumbprint) != 40 || len(cs[0].SHA256) != 64 || cs[0].Thumbprint != strings.ToUpper(cs[0].Thumbprint) {
+		t.Errorf("certificates = %+v, %v", cs, err)
+	}
+	for _, u := range res.Users {
+		if ok, err := s.CheckPassword(ctx, DemoTenantID, u.UPN, u.Password); !ok || err != nil {
+			t.Errorf("%s cannot sign in with the seeded password: %v", u.UPN, err)
+		}
+		if _, err := s.FindRecipient(ctx, DemoTenantID, u.UPN); err != nil {
+			t.Errorf("%s has no mailbox: %v", u.UPN, err)
+		}
+	}
+	admin, err := s.User(ctx, DemoTenantID, "admin@contoso.onmicrosoft.com")
+	if err != nil || !admin.Enabled || !admin.PowerShellEnabled || admin.DirectoryRoles[0] != RoleExchangeAdministrator {
+		t.Errorf("admin = %+v, %v", admin, err)
+	}
+	var mfa, disabled, noShell int
+	for _, u := range demoUsers {
+		got, _ := s.User(ctx, DemoTenantID, u.upn)
+		if got.MFARequired && got.TOTPSecret != "" {
+			mfa++
+		}
+		if !got.Enabled {
+			disabled++
+		}
+		if !got.PowerShellEnabled {
+			noShell++
+		}
+	}
+	if mfa != 1 || disabled != 1 || noShell != 1 {
+		t.Errorf("mfa %d, disabled %d, no PowerShell %d; want one each", mfa, disabled, noShell)
+	}
+
+	all := collect(t, s, RecipientQuery{TenantID: DemoTenantID, Limit: 100})
+	counts := map[string]int{}
+	mailboxes := 0
+	for _, r := range all {
+		counts[r.RecipientTypeDetails]++
+		if r.RecipientType == "UserMailbox" {
+			mailboxes++
+			if r.ProhibitSendQuotaBytes != 106300440576 || r.Database == "" || !strings.HasPrefix(r.EmailAddresses[0], "SMTP:") ||
+				r.UserPrincipalName == "" || r.ExternalDirectoryObjectID == "" || r.WhenCreated.After(time.Now()) {
+				t.Errorf("mailbox %+v", r)
+			}
+		}
+	}
+	t.Logf("demo recipients: %v", counts)
+	if mailboxes != 250 {
+		t.Errorf("%d mailboxes, want 250", mailboxes)
+	}
+	for _, kind := range []string{"UserMailbox", "SharedMailbox", "RoomMailbox", "EquipmentMailbox", "MailUser", "MailContact", "MailUniversalDistributionGroup"} {
+		if counts[kind] == 0 {
+			t.Errorf("no %s", kind)
+		}
+	}
+	if n, _ := s.CountRecipients(ctx, DemoTenantID); n != len(all) {
+		t.Errorf("CountRecipients = %d, paging saw %d", n, len(all))
+	}
+}
+
+// TestSeedDeterministic: names are the same in every seed (GUIDs are fresh).
+func TestSeedDeterministic(t *testing.T) {
+	ctx := context.Background()
+	var names [2][]string
+	for i := range names {
+		s := openTemp(t)
+		if _, err := Seed(ctx, s, SeedOptions{Seed: SeedDemo}); err != nil {
+			t.Fatal(err)
+		}
+		page, _, _ := s.Recipients(ctx, RecipientQuery{TenantID: DemoTenantID, Limit: 50})
+		for _, r := range page {
+			names[i] = append(names[i], r.Name+"/"+r.Database)
+		}
+	}
+	if strings.Join(names[0], ",") != strings.Join(names[1], ",") {
+		t.Errorf("seeds differ:\n%v\n%v", names[0], names[1])
+	}
+}
+
+func TestSeedLarge(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large seed in -short mode")
+	}
+	ctx := context.Background()
+	s := openTemp(t)
+	start := time.Now()
+	if _, err := Seed(ctx, s, SeedOptions{Seed: SeedLarge}); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("large seed: %v", time.Since(start))
+	page, _, err := s.Recipients(ctx, RecipientQuery{TenantID: DemoTenantID, Types: []string{"UserMailbox", "SharedMailbox", "RoomMailbox", "EquipmentMailbox"}})
+	if err != nil || len(page) != largeMailboxes {
+		t.Errorf("%d mailboxes, %v; want %d", len(page), err, largeMailboxes)
+	}
+	if _, err := s.FindRecipient(ctx, DemoTenantID, "admin@contoso.onmicrosoft.com"); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestSeedUnknown(t *testing.T) {
+	if _, err := Seed(context.Background(), openTemp(t), SeedOptions{Seed: "huge"}); err == nil || !strings.Contains(err.Error(), "huge") {
+		t.Errorf("unknown seed: %v", err)
+	}
+}
+
+// BenchmarkRecipientsPage reads one page of 1000 recipients from the middle of a large tenant.
+func BenchmarkRecipientsPage(b *testing.B) {
+	ctx := context.Background()
+	s := openTemp(b)
+	if _, err := Seed(ctx, s, SeedOptions{Seed: SeedLarge}); err != nil {
+		b.Fatal(err)
+	}
+	_, after, err := s.Recipients(ctx, RecipientQuery{TenantID: DemoTenantID, Limit: 50_000})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		page, _, err := s.Recipients(ctx, RecipientQuery{TenantID: DemoTenantID, After: after, Limit: 1000})
+		if err != nil || len(page) != 1000 {
+			b.Fatal(len(page), err)
+		}
+	}
+}
