@@ -235,3 +235,22 @@ func TestErrorEchoesCorrelationID(t *testing.T) {
 	}
 	checkEntraError(t, resp.StatusCode, out, 400, "invalid_request", 900144)
 }
+
+// client_secret_basic reaches the same check as a client_secret field.
+func TestClientSecretBasic(t *testing.T) {
+	e := newEnv(t)
+	req, _ := http.NewRequest(http.MethodPost, e.base+"/"+tenantID+"/oauth2/v2.0/token",
+		strings.NewReader("grant_type=client_credentials&scope="+url.QueryEscape(exoRes+"/.default")))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(appID, "hunter2")
+	resp, err := e.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out entraError
+	if err := jsonDecode(resp, &out); err != nil {
+		t.Fatal(err)
+	}
+	checkEntraError(t, resp.StatusCode, out, 401, "invalid_client", 7000215)
+}

@@ -113,9 +113,6 @@ func (s *Server) instanceDiscovery(w http.ResponseWriter, r *http.Request) {
 // userRealm answers /common/UserRealm/{upn}: Managed for a domain of a tenant the emulator
 // knows, Unknown otherwise (as Entra answers for a domain nobody registered).
 func (s *Server) userRealm(w http.ResponseWriter, r *http.Request, upn string) {
-	if u, err := url.PathUnescape(upn); err == nil {
-		upn = u
-	}
 	domain := upn
 	if i := strings.LastIndex(upn, "@"); i >= 0 {
 		domain = upn[i+1:]

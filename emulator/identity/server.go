@@ -103,9 +103,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.tokenEndpoint(w, r, tenant, true)
 	case rest == "oauth2/token":
 		s.tokenEndpoint(w, r, tenant, false)
+	case len(seg) == 1 && low[0] == "error":
+		// error_uri of every error answer.
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintf(w, "AADSTS%s: the emulator's Entra ID refused a request; its answer's error_description says what is wrong and what to do.\n", r.URL.Query().Get("code"))
 	default:
-		s.writeError(w, r, newErr(http.StatusNotFound, "invalid_request", 900561,
-			"The emulator's Entra ID has no endpoint at '%s'. Endpoints: /{tenant}/v2.0/.well-known/openid-configuration, /{tenant}/oauth2/v2.0/token, /{tenant}/discovery/v2.0/keys, /common/UserRealm/{upn}.", r.URL.Path))
+		http.Error(w, "The emulator's Entra ID has no endpoint at "+r.URL.Path+". It serves /{tenant}/v2.0/.well-known/openid-configuration, /{tenant}/oauth2/v2.0/token, /{tenant}/oauth2/token, /{tenant}/discovery/v2.0/keys, /common/discovery/instance and /common/UserRealm/{upn}.", http.StatusNotFound)
 	}
 }
 

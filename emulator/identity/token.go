@@ -46,6 +46,15 @@ func (s *Server) tokenEndpoint(w http.ResponseWriter, r *http.Request, tenant st
 		s.writeError(w, r, errMissingParam("grant_type"))
 		return
 	}
+	// client_secret_basic: the client id and secret in an Authorization: Basic header.
+	if id, secret, ok := r.BasicAuth(); ok {
+		if f.Get("client_id") == "" {
+			f.Set("client_id", id)
+		}
+		if secret != "" && f.Get("client_secret") == "" {
+			f.Set("client_secret", secret)
+		}
+	}
 	req := &tokenRequest{r: r, v2: v2, clientID: strings.TrimSpace(f.Get("client_id")), scope: f.Get("scope")}
 	var aerr *aadError
 	switch grant {
