@@ -116,11 +116,12 @@ func psQuote(s string) string {
 	var b strings.Builder
 	b.Grow(len(s) + 2)
 	b.WriteByte('\'')
-	for _, r := range s {
+	for i, r := range s {
 		if isSingleQuote(r) {
 			b.WriteRune(r)
 		}
-		b.WriteRune(r)
+		_, n := utf8.DecodeRuneInString(s[i:])
+		b.WriteString(s[i : i+n]) // invalid UTF-8 stays as it was
 	}
 	b.WriteByte('\'')
 	return b.String()

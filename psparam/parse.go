@@ -580,6 +580,15 @@ func (p *parser) followed(start int, key bool, text ...string) error {
 		return nil
 	}
 	if len(text) > 0 {
+		open, _ := p.runeAt(start)
+		rest := p.src[p.pos:]
+		if i := strings.IndexAny(rest, "\r\n"); i >= 0 {
+			rest = rest[:i]
+		}
+		if i := strings.LastIndexFunc(rest, isSingleQuote); isSingleQuote(open) && i >= 0 {
+			return p.errAt(p.pos, "text follows the closing quote",
+				"to put a quote inside single quotes, write it twice: "+p.quoteHint(text[0]+"'"+rest[:i]))
+		}
 		return p.errAt(p.pos, "text follows the closing quote",
 			"PowerShell reads that as two values; put the whole value in one pair of quotes: "+p.quoteHint(text[0]+p.wordAt(p.pos)))
 	}

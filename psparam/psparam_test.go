@@ -80,7 +80,7 @@ var parseCases = []struct {
 	},
 	{
 		name: "single quotes",
-		line: `Set-X -A 'it''s' -B '' -C 'say "hi"' -D '$notavar `+"`n"+`'`,
+		line: `Set-X -A 'it''s' -B '' -C 'say "hi"' -D '$notavar ` + "`n" + `'`,
 		argv: []string{"Set-X", "-A", "it's", "-B", "", "-C", `say "hi"`, "-D", "'$notavar `n'"},
 		json: `{"A":"it's","B":"","C":"say \"hi\"","D":"$notavar ` + "`n" + `"}`,
 	},

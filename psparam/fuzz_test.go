@@ -1,0 +1,76 @@
+package psparam
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+)
+
+// FuzzParseLine checks that ParseLine never panics or hangs, that whatever it accepts encodes
+// as valid JSON and renders (String) to a line that parses back to the same command, and that
+// whatever it refuses is a *SyntaxError with an offset inside the line.
+func FuzzParseLine(f *testing.F) {
+	for _, tc := range parseCases {
+		f.Add(tc.line)
+	}
+	for _, tc := range rawOnlyCases {
+		f.Add(tc.line)
+	}
+	for _, tc := range errorCases {
+		if tc.argv == nil {
+			f.Add(tc.line)
+		}
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		c, err := ParseLine(line)
+		if err != nil {
+			if errors.Is(err, ErrEmptyLine) {
+				return
+			}
+			var se *SyntaxError
+			if !errors.As(err, &se) {
+				t.Fatalf("error is %T, want *SyntaxError: %v", err, err)
+			}
+			if se.Offset < 0 || se.Offset > len(line) || se.Msg == "" || se.Hint == "" {
+				t.Fatalf("bad SyntaxError %#v", se)
+			}
+			_ = se.Error()
+			return
+		}
+		b, err := json.Marshal(c)
+		if err != nil || !json.Valid(b) {
+			t.Fatalf("JSON %s: %v", b, err)
+		}
+		if _, err := json.Marshal(c.Parameters()); err != nil {
+			t.Fatalf("Parameters: %v", err)
+		}
+		checkRoundTrip(t, c)
+	})
+}
+
+// FuzzParseArgs splits its input at NUL into argv and checks the same properties.
+func FuzzParseArgs(f *testing.F) {
+	for _, tc := range parseCases {
+		f.Add(strings.Join(tc.argv, "\x00"))
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := ParseArgs(strings.Split(s, "\x00"))
+		if err != nil {
+			var se *SyntaxError
+			if !errors.As(err, &se) {
+				t.Fatalf("error is %T, want *SyntaxError: %v", err, err)
+			}
+			if se.Offset < 0 || se.Offset > len(se.Line) {
+				t.Fatalf("offset %d outside %q", se.Offset, se.Line)
+			}
+			_ = se.Error()
+			return
+		}
+		b, err := json.Marshal(c)
+		if err != nil || !json.Valid(b) {
+			t.Fatalf("JSON %s: %v", b, err)
+		}
+		checkRoundTrip(t, c)
+	})
+}
