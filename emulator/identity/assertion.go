@@ -119,7 +119,7 @@ func (s *Server) verifyAssertion(ctx context.Context, raw string, app store.App,
 	if !strings.EqualFold(iss, app.AppID) || !strings.EqualFold(sub, app.AppID) {
 		return errAssertionIssuer(app.AppID, iss, sub)
 	}
-	if aerr := s.checkAudience(claims["aud"], ref); aerr != nil {
+	if aerr := s.checkAudience(ctx, claims["aud"], ref); aerr != nil {
 		return aerr
 	}
 	exp, expOK := numericClaim(claims["exp"])
@@ -204,8 +204,8 @@ func pickCertificate(h assertionHeader, certs []store.Certificate, appID string)
 }
 
 // checkAudience accepts the token endpoint URLs of this tenant, v1 or v2, by tenant id, initial
-// domain or the segment the request used.
-func (s *Server) checkAudience(aud any, ref tenantRef) *aadError {
+// domain, any accepted domain or the segment the request used.
+func (s *Server) checkAudience(ctx context.Context, aud any, ref tenantRef) *aadError {
 	var auds []string
 	switch v := aud.(type) {
 	case string:
@@ -225,8 +225,31 @@ func (s *Server) checkAudience(aud any, ref tenantRef) *aadError {
 				return nil
 			}
 		}
+		if s.sameTenantEndpoint(ctx, a, ref) {
+			return nil
+		}
 	}
 	return errAssertionAudience(strings.Join(auds, " "), want)
+}
+
+// sameTenantEndpoint reports whether aud is this emulator's token endpoint (v1 or v2) under
+// another name of the request's tenant, such as an accepted domain.
+func (s *Server) sameTenantEndpoint(ctx context.Context, aud string, ref tenantRef) bool {
+	if ref.Meta || len(aud) <= len(s.base)+1 || !strings.EqualFold(aud[:len(s.base)+1], s.base+"/") {
+		return false
+	}
+	rest := aud[len(s.base)+1:]
+	i := strings.IndexByte(rest, '/')
+	if i <= 0 {
+		return false
+	}
+	switch strings.ToLower(rest[i:]) {
+	case "/oauth2/v2.0/token", "/oauth2/token":
+	default:
+		return false
+	}
+	t, err := s.cfg.Store.Tenant(ctx, rest[:i])
+	return err == nil && t.ID == ref.Tenant.ID
 }
 
 func (s *Server) tokenEndpoints(ref tenantRef) []string {

@@ -41,6 +41,8 @@ func TestClientAssertionForms(t *testing.T) {
 			"kid": strings.ToUpper(hex.EncodeToString(c.sha1()))}}, "/" + tenantID + "/oauth2/v2.0/token"},
 		{"iat and aud by domain (Node)", assertionSpec{claims: jwt.MapClaims{"iat": time.Now().Unix(),
 			"aud": e.base + "/contoso.com/oauth2/v2.0/token"}}, "/contoso.com/oauth2/v2.0/token"},
+		{"aud by accepted domain, request by tenant id", assertionSpec{claims: jwt.MapClaims{
+			"aud": e.base + "/CONTOSO.COM/oauth2/token"}}, "/" + tenantID + "/oauth2/v2.0/token"},
 		{"aud as array", assertionSpec{claims: jwt.MapClaims{"aud": []string{e.base + "/" + tenantID + "/oauth2/v2.0/token"}}},
 			"/" + tenantID + "/oauth2/v2.0/token"},
 		{"upper-case client id in iss/sub", assertionSpec{claims: jwt.MapClaims{"iss": strings.ToUpper(appID), "sub": strings.ToUpper(appID)}},
