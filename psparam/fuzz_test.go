@@ -3,8 +3,10 @@ package psparam
 import (
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // FuzzParseLine checks that ParseLine never panics or hangs, that whatever it accepts encodes
@@ -73,4 +75,40 @@ func FuzzParseArgs(f *testing.F) {
 		}
 		checkRoundTrip(t, c)
 	})
+}
+
+// TestLargeInputs checks that hostile sizes and nesting end quickly with a result or an error.
+func TestLargeInputs(t *testing.T) {
+	const n = 100000
+	keys := make([]string, 0, n/10)
+	for i := range n / 10 {
+		keys = append(keys, "k"+strings.Repeat("x", i%7)+string(rune('a'+i%26))+strconv.Itoa(i))
+	}
+	params := make([]string, 0, n/10)
+	for i := range n / 10 {
+		params = append(params, "-P"+strconv.Itoa(i)+" "+strconv.Itoa(i))
+	}
+	for name, line := range map[string]string{
+		"deep arrays":          "Set-X -A " + strings.Repeat("@(", n) + strings.Repeat(")", n),
+		"deep hashtables":      "Set-X -A " + strings.Repeat("@{a=", n),
+		"deep script block":    "Set-X -A " + strings.Repeat("{", n) + strings.Repeat("}", n),
+		"many quotes":          "Set-X -A " + strings.Repeat("'", n),
+		"many backticks":       "Set-X -A " + strings.Repeat("`", n),
+		"many commas":          "Set-X -A " + strings.Repeat("a,", n) + "a",
+		"many keys":            "Set-X -A @{" + strings.Join(keys, "=1;") + "=1}",
+		"many parameters":      "Set-X " + strings.Join(params, " "),
+		"long word":            "Set-X -A " + strings.Repeat("a", 10*n),
+		"long here-string":     "Set-X -A @'\n" + strings.Repeat("x\n", n),
+		"many block comments":  "Set-X " + strings.Repeat("<# #>", n),
+		"unclosed sub-strings": "Set-X -A {" + strings.Repeat("\"`", n),
+	} {
+		start := time.Now()
+		_, err := ParseLine(line)
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("%s: took %v", name, d)
+		}
+		if err != nil {
+			_ = err.Error()
+		}
+	}
 }

@@ -953,6 +953,7 @@ func (p *parser) hashtable() (any, error) {
 	defer func() { p.depth-- }()
 	p.pos += 2
 	h := &Hashtable{Keys: []string{}, Values: map[string]any{}}
+	folded := map[string]bool{} // keys in lower case: PowerShell's keys ignore case
 	for {
 		if err := p.skipSeparators(); err != nil {
 			return nil, err
@@ -995,10 +996,11 @@ func (p *parser) hashtable() (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if _, dup := h.Get(key); dup {
+		if folded[strings.ToLower(key)] {
 			return nil, p.errAt(keyOff, "the key "+quoteForMsg(key)+" appears twice in the hashtable",
 				"give each key once; for several values use a comma list: "+key+"='a','b'")
 		}
+		folded[strings.ToLower(key)] = true
 		h.Keys = append(h.Keys, key)
 		h.Values[key] = v
 		if err := p.skipBlank(false); err != nil {
