@@ -34,6 +34,17 @@
 // string glued to more text ('a'b, which PowerShell would read as two values), and values nested
 // more than 64 deep.
 //
+// # Limits
+//
+// psparam knows no cmdlet's parameters. So, unlike PowerShell, it cannot tell a switch from a
+// parameter that needs a value: a parameter followed by a value takes it. Put an unnamed
+// Identity first (Get-Mailbox alice -Archive) or write switches as -Archive:$true. Dates are sent
+// as the text typed; the service parses them. Integers beyond int64 become float64.
+//
+// A *SyntaxError with Incomplete set means more lines could complete the input (an open quote
+// or bracket, a trailing comma or backtick): a shell can read another line and try again.
+// Command.String renders a command back as a line that ParseLine reads to the same command.
+//
 // # argv
 //
 // ParseArgs reads each element as one token. An element that starts like a PowerShell value
