@@ -21,54 +21,105 @@ const (
 )
 
 // Property is one PowerShell property of an output object. Objects are ordered slices of
-// properties so that the wire order is stable and matches the service's.
+// properties so that the wire order is stable and matches the service's. Common value types
+// are held unboxed so that building a page of objects allocates little.
 type Property struct {
-	Name  string
-	kind  kind
-	Value any // string, bool, int64, []string, time.Time, nil, or anything encoding/json takes
+	Name string
+	kind kind
+	vt   valueType
+	b    bool
+	n    int64
+	str  string
+	list []string
+	tm   time.Time
+	v    any
+}
+
+// valueType says which field of a Property holds its value.
+type valueType uint8
+
+const (
+	vNull valueType = iota
+	vString
+	vBool
+	vInt
+	vStrings
+	vTime
+	vAny
+)
+
+// Value returns the property's value: nil, string, bool, int64, []string, time.Time or the
+// value given to Any.
+func (p Property) Value() any {
+	switch p.vt {
+	case vString:
+		return p.str
+	case vBool:
+		return p.b
+	case vInt:
+		return p.n
+	case vStrings:
+		return p.list
+	case vTime:
+		return p.tm
+	case vAny:
+		return p.v
+	}
+	return nil
 }
 
 // Object is one output record: its properties in wire order.
 type Object []Property
 
 // Str, Bool, Int, Strings, GUID, Date, DateUTC and Null build properties.
-func Str(name, v string) Property       { return Property{Name: name, Value: v} }
-func Bool(name string, v bool) Property { return Property{Name: name, Value: v} }
-func Int(name string, v int64) Property { return Property{Name: name, Value: v} }
+func Str(name, v string) Property       { return Property{Name: name, vt: vString, str: v} }
+func Bool(name string, v bool) Property { return Property{Name: name, vt: vBool, b: v} }
+func Int(name string, v int64) Property { return Property{Name: name, vt: vInt, n: v} }
 func Null(name string) Property         { return Property{Name: name} }
 func GUID(name, v string) Property {
 	if v == "" {
 		return Property{Name: name}
 	}
-	return Property{Name: name, kind: kindGUID, Value: v}
+	return Property{Name: name, kind: kindGUID, vt: vString, str: v}
 }
 func Strings(name string, v []string) Property {
-	if v == nil {
-		v = []string{}
-	}
-	return Property{Name: name, kind: kindCollection, Value: v}
+	return Property{Name: name, kind: kindCollection, vt: vStrings, list: v}
 }
 func Date(name string, t time.Time) Property {
 	if t.IsZero() {
 		return Property{Name: name}
 	}
-	return Property{Name: name, kind: kindDateTime, Value: t}
+	return Property{Name: name, kind: kindDateTime, vt: vTime, tm: t}
 }
 func DateUTC(name string, t time.Time) Property {
 	if t.IsZero() {
 		return Property{Name: name}
 	}
-	return Property{Name: name, kind: kindDateTimeUTC, Value: t}
+	return Property{Name: name, kind: kindDateTimeUTC, vt: vTime, tm: t}
+}
+
+// OptStr is a string property that is null when v is empty.
+func OptStr(name, v string) Property {
+	if v == "" {
+		return Null(name)
+	}
+	return Str(name, v)
 }
 
 // Any builds a property from a value of unknown type (a store Extra value), choosing the
 // annotation the service would give it.
 func Any(name string, v any) Property {
 	switch x := v.(type) {
+	case nil:
+		return Null(name)
+	case string:
+		return Str(name, x)
+	case bool:
+		return Bool(name, x)
 	case []string:
 		return Strings(name, x)
 	case []any:
-		return Property{Name: name, kind: kindCollection, Value: x}
+		return Property{Name: name, kind: kindCollection, vt: vAny, v: x}
 	case time.Time:
 		if strings.HasSuffix(name, "UTC") {
 			return DateUTC(name, x)
@@ -80,15 +131,17 @@ func Any(name string, v any) Property {
 		}
 	case int:
 		return Int(name, int64(x))
+	case int64:
+		return Int(name, x)
 	}
-	return Property{Name: name, Value: v}
+	return Property{Name: name, vt: vAny, v: v}
 }
 
 // Get returns the value of the named property (case-insensitive).
 func (o Object) Get(name string) (any, bool) {
 	for _, p := range o {
 		if strings.EqualFold(p.Name, name) {
-			return p.Value, true
+			return p.Value(), true
 		}
 	}
 	return nil, false
@@ -140,56 +193,59 @@ func appendObject(b []byte, o Object, sel selection) []byte {
 }
 
 func appendProperty(b []byte, p Property) []byte {
-	if p.Value != nil {
+	if p.vt != vNull {
 		switch p.kind {
 		case kindCollection:
-			b = appendString(b, p.Name+"@odata.type")
+			b = appendKey(b, p.Name, "@odata.type")
 			b = append(b, `:"#Collection(String)",`...)
 		case kindGUID:
-			b = appendString(b, p.Name+"@data.type")
+			b = appendKey(b, p.Name, "@data.type")
 			b = append(b, `:"System.Guid",`...)
 		case kindDateTime, kindDateTimeUTC:
-			b = appendString(b, p.Name+"@data.type")
+			b = appendKey(b, p.Name, "@data.type")
 			b = append(b, `:"System.DateTime",`...)
 		}
 	}
 	b = appendString(b, p.Name)
 	b = append(b, ':')
-	return appendValue(b, p.kind, p.Value)
-}
-
-func appendValue(b []byte, k kind, v any) []byte {
-	switch x := v.(type) {
-	case nil:
-		return append(b, "null"...)
-	case string:
-		return appendString(b, x)
-	case bool:
-		return strconv.AppendBool(b, x)
-	case int64:
-		return strconv.AppendInt(b, x, 10)
-	case int:
-		return strconv.AppendInt(b, int64(x), 10)
-	case []string:
+	switch p.vt {
+	case vString:
+		return appendString(b, p.str)
+	case vBool:
+		return strconv.AppendBool(b, p.b)
+	case vInt:
+		return strconv.AppendInt(b, p.n, 10)
+	case vStrings:
 		b = append(b, '[')
-		for i, s := range x {
+		for i, s := range p.list {
 			if i > 0 {
 				b = append(b, ',')
 			}
 			b = appendString(b, s)
 		}
 		return append(b, ']')
-	case time.Time:
-		if k == kindDateTimeUTC {
-			return appendString(b, formatDateUTC(x))
+	case vTime:
+		b = append(b, '"')
+		b = p.tm.UTC().AppendFormat(b, "2006-01-02T15:04:05.0000000")
+		if p.kind == kindDateTimeUTC {
+			return append(b, 'Z', '"')
 		}
-		return appendString(b, formatDate(x))
+		return append(b, `+00:00"`...)
+	case vAny:
+		j, err := json.Marshal(p.v)
+		if err != nil {
+			return append(b, "null"...)
+		}
+		return append(b, j...)
 	}
-	j, err := json.Marshal(v)
-	if err != nil {
-		return append(b, "null"...)
-	}
-	return append(b, j...)
+	return append(b, "null"...)
+}
+
+// appendKey appends the annotation key name+suffix as a JSON string.
+func appendKey(b []byte, name, suffix string) []byte {
+	b = appendString(b, name)
+	b = b[:len(b)-1]
+	return append(append(b, suffix...), '"')
 }
 
 // formatDate renders a DateTime as the service does for local-time properties (its servers
@@ -262,6 +318,22 @@ func appendString(b []byte, s string) []byte {
 // formatSize renders a byte count like Exchange's ByteQuantifiedSize:
 // "99 GB (106,300,440,576 bytes)"; a negative count is "Unlimited".
 func formatSize(n int64) string {
+	if s, ok := commonSizes[n]; ok {
+		return s
+	}
+	return byteQuantifiedSize(n)
+}
+
+// commonSizes are the quotas nearly every mailbox has, formatted once.
+var commonSizes = func() map[int64]string {
+	m := map[int64]string{}
+	for _, gb := range []int64{0, 20, 30, 49, 50, 90, 98, 99, 100} {
+		m[gb<<30] = byteQuantifiedSize(gb << 30)
+	}
+	return m
+}()
+
+func byteQuantifiedSize(n int64) string {
 	if n < 0 {
 		return "Unlimited"
 	}

@@ -203,7 +203,7 @@ func customAttributes(dst Object) Object {
 func mailboxObject(dst Object, r *store.Recipient, o *org) Object {
 	details := r.RecipientTypeDetails
 	resource := details == "RoomMailbox" || details == "EquipmentMailbox"
-	var resourceType any
+	resourceType := ""
 	switch details {
 	case "RoomMailbox":
 		resourceType = "Room"
@@ -272,7 +272,7 @@ func mailboxObject(dst Object, r *store.Recipient, o *org) Object {
 		Bool("ResetPasswordOnNextLogon", false),
 		Null("ResourceCapacity"),
 		Strings("ResourceCustom", nil),
-		Property{Name: "ResourceType", Value: resourceType},
+		OptStr("ResourceType", resourceType),
 		Null("RoomMailboxAccountEnabled"),
 		Str("SamAccountName", samAccountName(r.GUID)),
 		Bool("UseDatabaseQuotaDefaults", false),
@@ -348,13 +348,13 @@ func mailboxObject(dst Object, r *store.Recipient, o *org) Object {
 // recipientObject is the shape of Get-Recipient output (ReducedRecipient).
 func recipientObject(dst Object, r *store.Recipient, o *org) Object {
 	mailbox := isMailboxType(r.RecipientTypeDetails)
-	var db, archiveGUID, mailboxCreated any
+	db, archiveGUID, mailboxCreated := "", "", time.Time{}
 	if mailbox {
 		db, archiveGUID, mailboxCreated = r.Database, zeroGUID, r.WhenCreated
 	}
-	var external any
+	external := ""
 	if strings.Contains(strings.ToLower(r.RecipientType), "mailuser") || strings.Contains(strings.ToLower(r.RecipientType), "contact") {
-		if ext, ok := r.Extra["ExternalEmailAddress"]; ok {
+		if ext, ok := r.Extra["ExternalEmailAddress"].(string); ok {
 			external = ext
 		} else if r.PrimarySMTPAddress != "" {
 			external = "SMTP:" + r.PrimarySMTPAddress
@@ -362,7 +362,7 @@ func recipientObject(dst Object, r *store.Recipient, o *org) Object {
 	}
 	dst = append(dst,
 		Str("Alias", r.Alias),
-		Property{Name: "ArchiveGuid", kind: kindGUID, Value: archiveGUID},
+		GUID("ArchiveGuid", archiveGUID),
 		Str("City", ""),
 		Str("Notes", ""),
 		Str("Company", ""),
@@ -371,13 +371,13 @@ func recipientObject(dst Object, r *store.Recipient, o *org) Object {
 	)
 	dst = customAttributes(dst)
 	dst = append(dst,
-		Property{Name: "Database", Value: db},
+		OptStr("Database", db),
 		Null("ArchiveDatabase"),
 		Str("DisplayName", r.DisplayName),
 		Str("Department", ""),
 		Strings("EmailAddresses", r.EmailAddresses),
 		GUID("ExternalDirectoryObjectId", r.ExternalDirectoryObjectID),
-		Property{Name: "ExternalEmailAddress", Value: external},
+		OptStr("ExternalEmailAddress", external),
 		Str("FirstName", r.FirstName),
 		Str("LastName", r.LastName),
 		Bool("HiddenFromAddressListsEnabled", r.HiddenFromAddressLists),
@@ -390,7 +390,7 @@ func recipientObject(dst Object, r *store.Recipient, o *org) Object {
 		Str("RecipientTypeDetails", r.RecipientTypeDetails),
 		Str("Title", ""),
 		Str("WindowsLiveID", r.UserPrincipalName),
-		Property{Name: "WhenMailboxCreated", kind: kindDateTime, Value: mailboxCreated},
+		Date("WhenMailboxCreated", mailboxCreated),
 	)
 	tail := len(dst)
 	dst = identityTail(dst, r, o)
