@@ -155,7 +155,7 @@ func Start(ctx context.Context, cfg Config) (*Emulator, error) {
 	resources := append([]string{e.URL}, exchangeResources...)
 	ex := exchange.New(exchange.Config{
 		Store: e.store, Keys: keys, BaseURL: e.URL, Audiences: resources,
-		RateLimit: cfg.RateLimit, Logger: log,
+		RateLimit: cfg.RateLimit, Logger: log, AuthorizationURI: e.URL + "/common/oauth2/authorize",
 	})
 	id := identity.New(identity.Config{
 		Store: e.store, Keys: keys, BaseURL: e.URL, Resources: resources,

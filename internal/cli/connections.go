@@ -28,7 +28,7 @@ func newConnectionsCmd(f *Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			w, err := format.New(f.IO.Out, format.Options{Format: output, TypeName: "ConnectionInformation", Width: f.IO.Width})
+			w, err := format.New(f.IO.Out, format.Options{Format: output, TypeName: "ConnectionInformation", Width: f.IO.Width, Warn: f.warn})
 			if err != nil {
 				return err
 			}

@@ -16,7 +16,7 @@ func newEnvironmentsCmd(f *Factory) *cobra.Command {
 		Short: "List the Exchange Online clouds (--environment values) and their endpoints",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			w, err := format.New(f.IO.Out, format.Options{Format: output, TypeName: "Environment", Width: f.IO.Width})
+			w, err := format.New(f.IO.Out, format.Options{Format: output, TypeName: "Environment", Width: f.IO.Width, Warn: f.warn})
 			if err != nil {
 				return err
 			}

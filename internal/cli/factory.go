@@ -3,6 +3,7 @@
 package cli
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -51,6 +52,11 @@ func (f *Factory) Home() (string, error) {
 		return "", err
 	}
 	return filepath.Join(cfg, "exoctl"), nil
+}
+
+// warn prints a warning the way PowerShell does, on the error stream.
+func (f *Factory) warn(msg string) {
+	fmt.Fprintf(f.IO.ErrOut, "WARNING: %s\n", msg)
 }
 
 // NewFactory returns a Factory for the real process.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -42,7 +43,7 @@ API with PowerShell's parameter syntax, and ships a local emulator for offline t
 // Main runs exoctl with args and returns the process exit code.
 func Main(ctx context.Context, f *Factory, args []string) int {
 	root := NewRootCmd(f)
-	root.SetArgs(args)
+	root.SetArgs(shorthand(root, args))
 	if err := root.ExecuteContext(ctx); err != nil {
 		if errors.Is(err, context.Canceled) {
 			fmt.Fprintln(f.IO.ErrOut, "exoctl: interrupted")
@@ -53,4 +54,17 @@ func Main(ctx context.Context, f *Factory, args []string) int {
 		return 1
 	}
 	return 0
+}
+
+var cmdletName = regexp.MustCompile(`^[A-Za-z]+-[A-Za-z0-9]+$`)
+
+// shorthand turns `exoctl Get-Mailbox ...` into `exoctl run Get-Mailbox ...`.
+func shorthand(root *cobra.Command, args []string) []string {
+	if len(args) == 0 || !cmdletName.MatchString(args[0]) {
+		return args
+	}
+	if c, _, err := root.Find(args[:1]); err == nil && c != root {
+		return args
+	}
+	return append([]string{"run"}, args...)
 }

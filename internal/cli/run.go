@@ -53,6 +53,7 @@ func runRun(ctx context.Context, f *Factory, o *RunOptions) error {
 	}
 	w, err := format.New(f.IO.Out, format.Options{
 		Format: o.Output, TypeName: format.TypeNameFor(c.Name), Properties: o.Select, Width: f.IO.Width,
+		Warn: f.warn,
 	})
 	if err != nil {
 		return err
@@ -90,7 +91,7 @@ func invoke(ctx context.Context, f *Factory, s *exo.Session, w format.Writer, cm
 			fmt.Fprintf(f.IO.ErrOut, "ERROR: %s\n", m)
 		}
 		for _, m := range page.Warnings {
-			fmt.Fprintf(f.IO.ErrOut, "WARNING: %s\n", m)
+			f.warn(m)
 		}
 	}
 	return errors.Join(runErr, w.Close())
