@@ -180,3 +180,32 @@ func TestSDKAndRestart(t *testing.T) {
 		t.Errorf("after restart %v, before %v", after, before)
 	}
 }
+
+// BenchmarkStart measures an in-process start with a fresh data folder (keys, CA, database,
+// demo seed) and with a data folder that already exists (a restart).
+func BenchmarkStart(b *testing.B) {
+	b.Run("fresh", func(b *testing.B) {
+		for b.Loop() {
+			e, err := emulator.Start(context.Background(), emulator.Config{Addr: "127.0.0.1:0"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			_ = e.Close()
+		}
+	})
+	b.Run("restart", func(b *testing.B) {
+		dir := b.TempDir()
+		e, err := emulator.Start(context.Background(), emulator.Config{Addr: "127.0.0.1:0", DataDir: dir})
+		if err != nil {
+			b.Fatal(err)
+		}
+		_ = e.Close()
+		for b.Loop() {
+			e, err := emulator.Start(context.Background(), emulator.Config{Addr: "127.0.0.1:0", DataDir: dir})
+			if err != nil {
+				b.Fatal(err)
+			}
+			_ = e.Close()
+		}
+	})
+}
