@@ -3,13 +3,21 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"flag"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/exoctl/exoctl/emulator"
 )
@@ -292,5 +300,39 @@ func TestStateFilesArePrivate(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestUnknownCertificateAndExpiredToken(t *testing.T) {
+	_, dir := startEmulator(t)
+	info, err := emulator.ReadInfo(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A certificate the app does not know: a fresh self-signed one.
+	key, _ := rsa.GenerateKey(rand.Reader, 2048)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "stranger"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	pemFile := filepath.Join(t.TempDir(), "stranger.pem")
+	data := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	data = append(data, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})...)
+	if err := os.WriteFile(pemFile, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := newCLI(t)
+	e := c.fails("connect", "--app-id", info.Tenants[0].Apps[0].AppID, "--organization", info.Tenants[0].Name,
+		"--certificate", pemFile, "--connection-uri", info.ConnectionURI, "--authority", info.Authority, "--ca-file", info.CAFile)
+	if !strings.Contains(e, "700027") || !strings.Contains(e, "certificate") {
+		t.Errorf("unknown certificate: %s", e)
+	}
+
+	// An expired token someone brought: refused up front with what to do.
+	claims, _ := json.Marshal(map[string]any{"tid": info.Tenants[0].ID, "exp": time.Now().Add(-time.Minute).Unix()})
+	tok := "eyJhbGciOiJSUzI1NiJ9." + base64.RawURLEncoding.EncodeToString(claims) + ".c2ln"
+	_, errOut, code := c.run(tok+"\n", "connect", "--access-token-stdin", "--organization", info.Tenants[0].Name,
+		"--connection-uri", info.ConnectionURI, "--ca-file", info.CAFile)
+	if code == 0 || !strings.Contains(errOut, "expired") || !strings.Contains(errOut, "--access-token") {
+		t.Errorf("expired token: exit %d, %s", code, errOut)
 	}
 }
