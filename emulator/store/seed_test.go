@@ -155,8 +155,8 @@ func TestSeedDeterministic(t *testing.T) {
 }
 
 func TestSeedLarge(t *testing.T) {
-	if testing.Short() {
-		t.Skip("large seed in -short mode")
+	if testing.Short() || raceEnabled {
+		t.Skip("large seed skipped in -short mode and under the race detector (minutes there)")
 	}
 	ctx := context.Background()
 	s := openTemp(t)
