@@ -93,17 +93,36 @@ func (s *Session) InvokePages(ctx context.Context, cmdlet string, params Params,
 			target += "?$select=" + url.QueryEscape(strings.Join(cfg.selectProps, ","))
 		}
 		requestID := uuid.NewString()
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		type fetched struct {
+			page *Page
+			next string
+			err  error
+		}
+		fetch := func(target string, want int) <-chan fetched {
+			ch := make(chan fetched, 1)
+			go func() {
+				page, next, err := s.post(ctx, target, cmdlet, requestID, body, want)
+				ch <- fetched{page, next, err}
+			}()
+			return ch
+		}
 		received := 0
-		for {
-			want := s.pageSize
+		want := func() int {
 			if hasSize && !unlimited {
-				want = min(want, limit-received)
+				return min(s.pageSize, limit-received)
 			}
-			page, next, err := s.post(ctx, target, cmdlet, requestID, body, want)
-			if err != nil {
-				yield(nil, err)
+			return s.pageSize
+		}
+		pending := fetch(target, want())
+		for {
+			f := <-pending
+			if f.err != nil {
+				yield(nil, f.err)
 				return
 			}
+			page, next := f.page, f.next
 			if hasSize && !unlimited && received+len(page.Records) > limit {
 				page.Records = page.Records[:limit-received] // a server that ignored Prefer
 			}
@@ -119,10 +138,18 @@ func (s *Session) InvokePages(ctx context.Context, cmdlet string, params Params,
 				more = false
 			}
 			page.Next = more
+			if more {
+				// Fetch the next page while the caller handles this one: at most two pages
+				// are in memory, and the network and the caller overlap.
+				pending = fetch(next, want())
+			}
 			if !yield(page, nil) || !more {
+				if more {
+					cancel()
+					<-pending
+				}
 				return
 			}
-			target = next
 		}
 	}
 }
@@ -266,71 +293,107 @@ func (s *Session) once(ctx context.Context, target, cmdlet, requestID string, bo
 	return page, next, false, nil
 }
 
-// decodePage streams one InvokeCommand answer into a Page, record by record.
+// maxPageBytes bounds one page's answer; a 1000-record page of full mailboxes is under 10 MB.
+const maxPageBytes = 256 << 20
+
+// decodePage reads one InvokeCommand answer into a Page. The body is read whole (one page at a
+// time is what stays in memory) and parsed in one pass.
 func decodePage(r io.Reader) (*Page, string, error) {
-	dec := json.NewDecoder(r)
-	dec.UseNumber()
-	tok, err := dec.Token()
+	data, err := io.ReadAll(io.LimitReader(r, maxPageBytes+1))
 	if err != nil {
 		return nil, "", err
 	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
+	if len(data) > maxPageBytes {
+		return nil, "", fmt.Errorf("a page is larger than %d MB; ask for fewer records with a smaller page size", maxPageBytes>>20)
+	}
+	p := parser{data: data}
+	p.space()
+	if p.pos >= len(data) || data[p.pos] != '{' {
 		return nil, "", fmt.Errorf("expected a JSON object")
 	}
+	p.pos++
 	page := &Page{}
 	var next string
-	for dec.More() {
-		tok, err := dec.Token()
+	for first := true; ; first = false {
+		p.space()
+		if p.pos < len(data) && data[p.pos] == '}' && first {
+			p.pos++
+			break
+		}
+		if p.pos >= len(data) || data[p.pos] != '"' {
+			return nil, "", p.errorf("expected a property name")
+		}
+		key, err := p.str()
 		if err != nil {
 			return nil, "", err
 		}
-		key, _ := tok.(string)
+		p.space()
+		if p.pos >= len(data) || data[p.pos] != ':' {
+			return nil, "", p.errorf("expected ':'")
+		}
+		p.pos++
+		p.space()
+		v, err := p.value(0)
+		if err != nil {
+			return nil, "", err
+		}
 		switch key {
 		case "value":
-			if t, err := dec.Token(); err != nil {
-				return nil, "", err
-			} else if d, ok := t.(json.Delim); !ok || d != '[' {
+			arr, ok := v.([]any)
+			if !ok {
 				return nil, "", fmt.Errorf("value is not an array")
 			}
-			for dec.More() {
-				rec := &Record{}
-				if err := rec.decode(dec); err != nil {
-					return nil, "", err
+			page.Records = make([]*Record, 0, len(arr))
+			for _, e := range arr {
+				rec, ok := e.(*Record)
+				if !ok {
+					return nil, "", fmt.Errorf("value holds a %T, not an object", e)
 				}
 				page.Records = append(page.Records, rec)
 			}
-			if _, err := dec.Token(); err != nil {
-				return nil, "", err
-			}
 		case "@odata.nextLink":
-			if err := dec.Decode(&next); err != nil {
-				return nil, "", err
-			}
+			next, _ = v.(string)
 		case "@adminapi.warnings":
-			if err := dec.Decode(&page.Warnings); err != nil {
-				return nil, "", err
-			}
+			page.Warnings = append(page.Warnings, texts(v)...)
 		case "@adminapi.errors":
-			var raw []json.RawMessage
-			if err := dec.Decode(&raw); err != nil {
-				return nil, "", err
-			}
-			for _, e := range raw {
-				var s string
-				if json.Unmarshal(e, &s) != nil {
-					s = string(e)
-				}
-				page.Errors = append(page.Errors, s)
-			}
-		default:
-			var skip json.RawMessage
-			if err := dec.Decode(&skip); err != nil {
-				return nil, "", err
-			}
+			page.Errors = append(page.Errors, texts(v)...)
 		}
+		p.space()
+		if p.pos >= len(data) {
+			return nil, "", p.errorf("unexpected end")
+		}
+		if data[p.pos] == ',' {
+			p.pos++
+			continue
+		}
+		if data[p.pos] == '}' {
+			p.pos++
+			break
+		}
+		return nil, "", p.errorf("expected ',' or '}'")
 	}
-	if _, err := dec.Token(); err != nil {
-		return nil, "", err
+	p.space()
+	if p.pos != len(data) {
+		return nil, "", p.errorf("unexpected data after the answer")
 	}
 	return page, next, nil
+}
+
+// texts renders the strings (or objects) of an annotation array.
+func texts(v any) []string {
+	arr, _ := v.([]any)
+	out := make([]string, 0, len(arr))
+	for _, e := range arr {
+		if s, ok := e.(string); ok {
+			out = append(out, s)
+			continue
+		}
+		if rec, ok := e.(*Record); ok {
+			b, _ := json.Marshal(rec)
+			out = append(out, string(b))
+			continue
+		}
+		out = append(out, FormatValue(e))
+	}
+	return out
 }

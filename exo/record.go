@@ -77,82 +77,12 @@ func FormatValue(v any) string {
 
 // UnmarshalJSON reads a JSON object, keeping property order and dropping annotations.
 func (r *Record) UnmarshalJSON(b []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	return r.decode(dec)
-}
-
-// decode reads one JSON object from dec into r.
-func (r *Record) decode(dec *json.Decoder) error {
-	tok, err := dec.Token()
+	rec, err := parseRecord(b)
 	if err != nil {
-		return err
+		return fmt.Errorf("record: %w", err)
 	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return fmt.Errorf("record: expected a JSON object, got %v", tok)
-	}
-	r.Fields = r.Fields[:0]
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		name, _ := tok.(string)
-		v, err := decodeValue(dec)
-		if err != nil {
-			return fmt.Errorf("record property %q: %w", name, err)
-		}
-		if strings.Contains(name, "@") {
-			continue
-		}
-		r.Fields = append(r.Fields, Field{Name: name, Value: v})
-	}
-	_, err = dec.Token() // '}'
-	return err
-}
-
-func decodeValue(dec *json.Decoder) (any, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
-	}
-	d, ok := tok.(json.Delim)
-	if !ok {
-		return tok, nil
-	}
-	switch d {
-	case '[':
-		arr := []any{}
-		for dec.More() {
-			v, err := decodeValue(dec)
-			if err != nil {
-				return nil, err
-			}
-			arr = append(arr, v)
-		}
-		_, err := dec.Token()
-		return arr, err
-	case '{':
-		rec := &Record{}
-		for dec.More() {
-			tok, err := dec.Token()
-			if err != nil {
-				return nil, err
-			}
-			name, _ := tok.(string)
-			v, err := decodeValue(dec)
-			if err != nil {
-				return nil, err
-			}
-			if strings.Contains(name, "@") {
-				continue
-			}
-			rec.Fields = append(rec.Fields, Field{Name: name, Value: v})
-		}
-		_, err := dec.Token()
-		return rec, err
-	}
-	return nil, fmt.Errorf("unexpected %v", d)
+	r.Fields = rec.Fields
+	return nil
 }
 
 // MarshalJSON writes the properties as one JSON object, in order.
