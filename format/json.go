@@ -4,9 +4,9 @@ import (
 	"bufio"
 	"encoding/json"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/exoctl/exoctl/exo"
+	"github.com/exoctl/exoctl/internal/jsontext"
 )
 
 // jsonWriter writes a JSON array streamed record by record ("[" at the first, "]" at Close,
@@ -94,14 +94,14 @@ func appendValue(b []byte, v any, depth int) []byte {
 	case nil:
 		return append(b, "null"...)
 	case string:
-		return appendString(b, x)
+		return jsontext.AppendString(b, x)
 	case bool:
 		return strconv.AppendBool(b, x)
 	case json.Number:
 		if isJSONNumber(string(x)) {
 			return append(b, x...)
 		}
-		return appendString(b, string(x))
+		return jsontext.AppendString(b, string(x))
 	case []any:
 		if len(x) == 0 {
 			return append(b, "[]"...)
@@ -129,7 +129,7 @@ func appendValue(b []byte, v any, depth int) []byte {
 				b = append(b, ',')
 			}
 			b = newline(b, depth, depth+1)
-			b = appendString(b, f.Name)
+			b = jsontext.AppendString(b, f.Name)
 			b = append(b, ':')
 			if depth >= 0 {
 				b = append(b, ' ')
@@ -142,7 +142,7 @@ func appendValue(b []byte, v any, depth int) []byte {
 		// Not a decoded JSON value; fall back to encoding/json.
 		enc, err := json.Marshal(x)
 		if err != nil {
-			return appendString(b, exo.FormatValue(x))
+			return jsontext.AppendString(b, exo.FormatValue(x))
 		}
 		return append(b, enc...)
 	}
@@ -166,58 +166,6 @@ func newline(b []byte, parent, depth int) []byte {
 		b = append(b, "  "...)
 	}
 	return b
-}
-
-const hex = "0123456789abcdef"
-
-// appendString appends s as a JSON string: control characters escaped, invalid UTF-8 replaced
-// by U+FFFD, and U+2028/U+2029 escaped as encoding/json does.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 // isJSONNumber reports whether s is a valid JSON number literal.

@@ -313,25 +313,6 @@ func FuzzTruncate(f *testing.F) {
 	})
 }
 
-func FuzzAppendString(f *testing.F) {
-	for _, s := range []string{"plain", "quote\" back\\slash", "\x00\x1f\n\t", "R&D <x>", "\u2028", "\xff\xfe", "山田"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		b := appendString(nil, s)
-		var got string
-		if err := json.Unmarshal(b, &got); err != nil {
-			t.Fatalf("appendString(%q) = %s: %v", s, b, err)
-		}
-		if want := strings.ToValidUTF8(s, "\ufffd"); got != want && !strings.Contains(s, "\ufffd") {
-			// ToValidUTF8 merges a run of bad bytes into one U+FFFD; we replace each byte.
-			if strings.ReplaceAll(got, "\ufffd", "") != strings.ReplaceAll(want, "\ufffd", "") {
-				t.Fatalf("appendString(%q) decodes to %q", s, got)
-			}
-		}
-	})
-}
-
 func TestIsJSONNumber(t *testing.T) {
 	for _, s := range []string{"0", "-1", "25", "1.5", "1e9", "-0.25E-3", "106300440576"} {
 		if !isJSONNumber(s) {

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/exoctl/exoctl/internal/jsontext"
 )
 
 // batchBody is a $batch request: up to ten InvokeCommand requests.
@@ -103,7 +105,7 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request, rt route) {
 			s.ServeHTTP(rec, req)
 		}
 		b = append(b, `{"id":`...)
-		b = appendString(b, sub.ID)
+		b = jsontext.AppendString(b, sub.ID)
 		b = append(b, `,"status":`...)
 		b = strconv.AppendInt(b, int64(rec.status), 10)
 		b = append(b, `,"headers":{`...)
@@ -114,9 +116,9 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request, rt route) {
 					b = append(b, ',')
 				}
 				first = false
-				b = appendString(b, k)
+				b = jsontext.AppendString(b, k)
 				b = append(b, ':')
-				b = appendString(b, v)
+				b = jsontext.AppendString(b, v)
 			}
 		}
 		b = append(b, `},"body":`...)

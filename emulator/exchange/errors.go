@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/exoctl/exoctl/internal/jsontext"
 )
 
 // Error is a failed request as the service reports it: an HTTP status, the OData error code,
@@ -110,19 +112,19 @@ func appendError(b []byte, e *Error) []byte {
 		target = "Client"
 	}
 	b = append(b, `{"error":{"code":`...)
-	b = appendString(b, e.Code)
+	b = jsontext.AppendString(b, e.Code)
 	b = append(b, `,"message":"Error executing cmdlet","details":[{"code":`...)
-	b = appendString(b, target)
+	b = jsontext.AppendString(b, target)
 	b = append(b, `,"target":"","message":`...)
-	b = appendString(b, e.ErrorID+"|"+e.Class+"|"+e.Text)
+	b = jsontext.AppendString(b, e.ErrorID+"|"+e.Class+"|"+e.Text)
 	b = append(b, `}],"innererror":{"message":`...)
-	b = appendString(b, e.Text)
+	b = jsontext.AppendString(b, e.Text)
 	b = append(b, `,"type":`...)
-	b = appendString(b, classODataError)
+	b = jsontext.AppendString(b, classODataError)
 	b = append(b, `,"stacktrace":"","internalexception":{"message":`...)
-	b = appendString(b, e.Text)
+	b = jsontext.AppendString(b, e.Text)
 	b = append(b, `,"type":`...)
-	b = appendString(b, e.Class)
+	b = jsontext.AppendString(b, e.Class)
 	b = append(b, `,"stacktrace":""}}},"adminapi.warnings@odata.type":"#Collection(String)","@adminapi.warnings":[]}`...)
 	return b
 }

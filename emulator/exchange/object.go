@@ -6,7 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/exoctl/exoctl/internal/jsontext"
 )
 
 // kind says how a property is annotated and encoded on the wire.
@@ -206,11 +207,11 @@ func appendProperty(b []byte, p Property) []byte {
 			b = append(b, `:"System.DateTime",`...)
 		}
 	}
-	b = appendString(b, p.Name)
+	b = jsontext.AppendString(b, p.Name)
 	b = append(b, ':')
 	switch p.vt {
 	case vString:
-		return appendString(b, p.str)
+		return jsontext.AppendString(b, p.str)
 	case vBool:
 		return strconv.AppendBool(b, p.b)
 	case vInt:
@@ -221,7 +222,7 @@ func appendProperty(b []byte, p Property) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, s)
+			b = jsontext.AppendString(b, s)
 		}
 		return append(b, ']')
 	case vTime:
@@ -243,7 +244,7 @@ func appendProperty(b []byte, p Property) []byte {
 
 // appendKey appends the annotation key name+suffix as a JSON string.
 func appendKey(b []byte, name, suffix string) []byte {
-	b = appendString(b, name)
+	b = jsontext.AppendString(b, name)
 	b = b[:len(b)-1]
 	return append(append(b, suffix...), '"')
 }
@@ -257,62 +258,6 @@ func formatDate(t time.Time) string {
 // formatDateUTC renders a *UTC DateTime property: 2022-09-21T08:07:47.0000000Z.
 func formatDateUTC(t time.Time) string {
 	return t.UTC().Format("2006-01-02T15:04:05.0000000") + "Z"
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string, escaping like encoding/json without its HTML
-// escaping (the service writes <, > and & as they are).
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 // formatSize renders a byte count like Exchange's ByteQuantifiedSize:

@@ -1,7 +1,6 @@
 package exchange
 
 import (
-	"bytes"
 	"encoding/json"
 	"testing"
 	"time"
@@ -32,24 +31,6 @@ func TestDates(t *testing.T) {
 	if got := formatDateUTC(d.In(time.FixedZone("x", 3600))); got != "2022-09-21T08:07:47.0000000Z" {
 		t.Errorf("formatDateUTC %q", got)
 	}
-}
-
-// FuzzAppendString checks the hand-written JSON string encoder against encoding/json.
-func FuzzAppendString(f *testing.F) {
-	for _, s := range []string{"", "plain", `q"b\s`, "<a&b>", "\x00\x1f\n\t", "é€😀", "\xff\xfe", "\u2028\u2029"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		got := appendString(nil, s)
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
-		enc.SetEscapeHTML(false)
-		enc.Encode(s)
-		want := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
-		if string(got) != string(want) {
-			t.Errorf("appendString(%q) = %s, want %s", s, got, want)
-		}
-	})
 }
 
 // FuzzBind feeds arbitrary Parameters objects to the binder: it must answer, never panic.

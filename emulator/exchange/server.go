@@ -18,6 +18,7 @@ import (
 
 	"github.com/exoctl/exoctl/emulator/internal/token"
 	"github.com/exoctl/exoctl/emulator/store"
+	"github.com/exoctl/exoctl/internal/jsontext"
 )
 
 // Defaults for Config fields left empty.
@@ -402,7 +403,7 @@ func (s *Server) writePage(w http.ResponseWriter, p pageOut) {
 	bw := bufio.NewWriterSize(w, 32<<10)
 	b := make([]byte, 0, 16<<10)
 	b = append(b, `{"@odata.context":`...)
-	b = appendString(b, p.context)
+	b = jsontext.AppendString(b, p.context)
 	b = append(b, `,"adminapi.warnings@odata.type":"#Collection(String)","@adminapi.warnings":`...)
 	b = appendStrings(b, p.warnings)
 	if p.result != nil && len(p.result.Errors) > 0 {
@@ -411,7 +412,7 @@ func (s *Server) writePage(w http.ResponseWriter, p pageOut) {
 	}
 	if p.confirmation != "" {
 		b = append(b, `,"@adminapi.confirmationmessage":`...)
-		b = appendString(b, p.confirmation)
+		b = jsontext.AppendString(b, p.confirmation)
 	}
 	b = append(b, `,"value":[`...)
 	first := true
@@ -436,7 +437,7 @@ func (s *Server) writePage(w http.ResponseWriter, p pageOut) {
 	b = append(b, ']')
 	if p.next != "" {
 		b = append(b, `,"@odata.nextLink":`...)
-		b = appendString(b, p.next)
+		b = jsontext.AppendString(b, p.next)
 	}
 	b = append(b, '}')
 	bw.Write(b)
@@ -449,7 +450,7 @@ func appendStrings(b []byte, list []string) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, s)
+		b = jsontext.AppendString(b, s)
 	}
 	return append(b, ']')
 }
@@ -477,11 +478,11 @@ func (s *Server) moduleFile(w http.ResponseWriter, r *http.Request, rt route, ca
 	}
 	version := r.URL.Query().Get("Version")
 	b := []byte(`{"@odata.context":`)
-	b = appendString(b, s.cfg.BaseURL+"/adminapi/"+rt.version+"/"+rt.tenant+"/$metadata#EXOModuleFile")
+	b = jsontext.AppendString(b, s.cfg.BaseURL+"/adminapi/"+rt.version+"/"+rt.tenant+"/$metadata#EXOModuleFile")
 	b = append(b, `,"value":[{"exportedCmdlets":`...)
-	b = appendString(b, strings.Join(names, ","))
+	b = jsontext.AppendString(b, strings.Join(names, ","))
 	b = append(b, `,"version":`...)
-	b = appendString(b, version)
+	b = jsontext.AppendString(b, version)
 	b = append(b, `}]}`...)
 	w.Header().Set("Content-Type", contentTypeJSON)
 	w.WriteHeader(http.StatusOK)
