@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/exoctl/exoctl/emulator/exchange"
@@ -94,6 +95,10 @@ type Emulator struct {
 	tempDir string
 	roots   *x509.CertPool
 	done    chan error
+
+	stopOnCancel func() bool
+	closeOnce    sync.Once
+	closeErr     error
 }
 
 // Start opens (or creates and seeds) the store, listens and serves until Close or ctx ends.
@@ -180,10 +185,7 @@ func Start(ctx context.Context, cfg Config) (*Emulator, error) {
 	if err := writeJSON(filepath.Join(dir, InfoFile), e.Info); err != nil {
 		return nil, err
 	}
-	go func() {
-		<-ctx.Done()
-		_ = e.Close()
-	}()
+	e.stopOnCancel = context.AfterFunc(ctx, func() { _ = e.Close() })
 	ok = true
 	log.Info("emulator ready", "url", e.URL, "data", dir)
 	return e, nil
@@ -235,14 +237,20 @@ func (e *Emulator) Wait() error {
 
 // Close stops the server, closes the store and removes a temporary data folder.
 func (e *Emulator) Close() error {
-	var errs []error
-	if e.srv != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		errs = append(errs, ignoreClosed(e.srv.Shutdown(ctx)))
-		cancel()
-	}
-	errs = append(errs, e.cleanup())
-	return errors.Join(errs...)
+	e.closeOnce.Do(func() {
+		if e.stopOnCancel != nil {
+			e.stopOnCancel()
+		}
+		var errs []error
+		if e.srv != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			errs = append(errs, ignoreClosed(e.srv.Shutdown(ctx)))
+			cancel()
+		}
+		errs = append(errs, e.cleanup())
+		e.closeErr = errors.Join(errs...)
+	})
+	return e.closeErr
 }
 
 func ignoreClosed(err error) error {

@@ -69,7 +69,7 @@ func (s *Session) InvokePages(ctx context.Context, cmdlet string, params Params,
 		for _, o := range opts {
 			o(&cfg)
 		}
-		if s.src == nil {
+		if s.closed.Load() {
 			yield(nil, ErrNotConnected)
 			return
 		}
@@ -228,6 +228,9 @@ func (s *Session) post(ctx context.Context, target, cmdlet, requestID string, bo
 
 // once makes one request; retry says whether the module would try again.
 func (s *Session) once(ctx context.Context, target, cmdlet, requestID string, body []byte, maxPage int, readOnly bool, reauthed *bool) (*Page, string, bool, error) {
+	if s.closed.Load() {
+		return nil, "", false, ErrNotConnected
+	}
 	tok, err := s.src.Token(ctx, s.scope)
 	if err != nil {
 		return nil, "", false, fmt.Errorf("%s: get a token: %w", cmdlet, err)

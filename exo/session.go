@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/cache"
@@ -86,7 +88,10 @@ type Session struct {
 	log       *slog.Logger
 	backoff   time.Duration
 	retries   int
-	info      ConnectionInfo
+	closed    atomic.Bool
+
+	mu   sync.Mutex // guards info.State
+	info ConnectionInfo
 }
 
 // ErrNotConnected is returned by a Session used after Close.
@@ -236,11 +241,15 @@ func HTTPClient(caFile string) (*http.Client, error) {
 func (s *Session) ID() string { return s.id }
 
 // Info returns the connection as Get-ConnectionInformation shows it.
-func (s *Session) Info() ConnectionInfo { return s.info }
+func (s *Session) Info() ConnectionInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.info
+}
 
 // Token returns a current access token for the session's scope (refreshing it if needed).
 func (s *Session) Token(ctx context.Context) (auth.Token, error) {
-	if s.src == nil {
+	if s.closed.Load() {
 		return auth.Token{}, ErrNotConnected
 	}
 	return s.src.Token(ctx, s.scope)
@@ -248,8 +257,10 @@ func (s *Session) Token(ctx context.Context) (auth.Token, error) {
 
 // Close forgets the session's credential. Like Disconnect-ExchangeOnline it makes no server call.
 func (s *Session) Close() error {
-	s.src = nil
+	s.closed.Store(true)
+	s.mu.Lock()
 	s.info.State = "Disconnected"
+	s.mu.Unlock()
 	return nil
 }
 
