@@ -209,3 +209,51 @@ func BenchmarkStart(b *testing.B) {
 		}
 	})
 }
+
+// TestSDKPaging walks every mailbox in small pages through the SDK, and stops early without
+// leaking the page fetched ahead.
+func TestSDKPaging(t *testing.T) {
+	e := start(t, t.TempDir())
+	app := e.Info.Tenants[0].Apps[0]
+	cert, err := auth.LoadPFX(app.CertificateFile, app.CertificatePassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := exo.Connect(context.Background(), exo.Options{
+		ConnectionURI: e.URL, AuthorityURI: e.Info.Authority, Organization: e.Info.Tenants[0].ID,
+		AppID: app.AppID, Certificate: &cert, HTTPClient: e.HTTPClient(), PageSize: 7,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	pages := 0
+	for page, err := range s.InvokePages(context.Background(), "get-mailbox", exo.Params{"resultsize": "Unlimited"}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		for _, r := range page.Records {
+			g := r.String("Guid")
+			if seen[g] {
+				t.Fatalf("mailbox %s twice", g)
+			}
+			seen[g] = true
+		}
+	}
+	if len(seen) < 200 || pages != (len(seen)+6)/7 {
+		t.Errorf("%d mailboxes in %d pages of 7", len(seen), pages)
+	}
+	n := 0
+	for _, err := range s.Invoke(context.Background(), "Get-Recipient", exo.Params{"ResultSize": "Unlimited"}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n++; n == 10 {
+			break
+		}
+	}
+	if n != 10 {
+		t.Errorf("stopped after %d records", n)
+	}
+}
