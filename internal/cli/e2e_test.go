@@ -80,8 +80,8 @@ func (c *cli) run(stdin string, args ...string) (stdout, stderr string, code int
 			}
 			return c.env[k]
 		},
-		Logger: NewFactory().Logger,
 	}
+	f.Logger = newWarnLogger(&errOut, false)
 	code = Main(context.Background(), f, args)
 	return out.String(), errOut.String(), code
 }
@@ -277,7 +277,10 @@ func TestCorruptTokenCacheIsMovedAside(t *testing.T) {
 	if err := os.WriteFile(path, []byte("garbage"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c.ok("run", "Get-AcceptedDomain")
+	_, errOut, code := c.run("", "run", "Get-AcceptedDomain")
+	if code != 0 || !strings.Contains(errOut, "WARNING: token cache is corrupt") {
+		t.Errorf("corrupt cache: exit %d, stderr %q", code, errOut)
+	}
 	matches, _ := filepath.Glob(path + ".corrupt-*")
 	if len(matches) != 1 {
 		t.Errorf("corrupt cache not moved aside: %v", matches)

@@ -61,5 +61,6 @@ func (f *Factory) warn(msg string) {
 
 // NewFactory returns a Factory for the real process.
 func NewFactory() *Factory {
-	return &Factory{IO: SystemIO(), Getenv: os.Getenv, Logger: slog.New(slog.DiscardHandler)}
+	io := SystemIO()
+	return &Factory{IO: io, Getenv: os.Getenv, Logger: newWarnLogger(io.ErrOut, os.Getenv("EXOCTL_VERBOSE") != "")}
 }
