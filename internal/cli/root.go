@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/exoctl/exoctl/psparam"
 )
 
 // Version is set at build time.
@@ -48,6 +50,12 @@ func Main(ctx context.Context, f *Factory, args []string) int {
 		if errors.Is(err, context.Canceled) {
 			fmt.Fprintln(f.IO.ErrOut, "exoctl: interrupted")
 			return 130
+		}
+		var syntax *psparam.SyntaxError
+		if errors.As(err, &syntax) {
+			// The offending line with a caret under the token: meant to span lines.
+			fmt.Fprintf(f.IO.ErrOut, "exoctl: %v\n", err)
+			return 1
 		}
 		// One line, whatever the layers below put in their messages.
 		fmt.Fprintf(f.IO.ErrOut, "exoctl: %s\n", strings.Join(strings.Fields(err.Error()), " "))

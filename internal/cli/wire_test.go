@@ -81,3 +81,71 @@ func TestRunSendsTheModulesJSON(t *testing.T) {
 		t.Error("a brought token is not certificate authentication")
 	}
 }
+
+// TestRunParameterEncoding sends one cmdlet per case and compares the Parameters object on the
+// wire with what the module sends (PROTOCOL.md §1).
+func TestRunParameterEncoding(t *testing.T) {
+	var mu sync.Mutex
+	var last string
+	ts := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		last = string(b)
+		mu.Unlock()
+		io.WriteString(w, `{"value":[]}`)
+	}))
+	defer ts.Close()
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw}), 0o600)
+	claims, _ := json.Marshal(map[string]any{"tid": "t", "exp": time.Now().Add(time.Hour).Unix()})
+	tok := "e30." + base64.RawURLEncoding.EncodeToString(claims) + ".c2ln"
+	c := newCLI(t)
+	if _, e, code := c.run(tok+"\n", "connect", "--access-token-stdin", "--organization", "t", "--connection-uri", ts.URL, "--ca-file", ca); code != 0 {
+		t.Fatal(e)
+	}
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"Get-Mailbox", "alice"}, `{"Identity":"alice"}`},
+		{[]string{"Get-Mailbox", "-Filter", "{ RecipientTypeDetails -eq 'SharedMailbox' }", "-ResultSize", "10"},
+			`{"Filter":"RecipientTypeDetails -eq 'SharedMailbox'","ResultSize":10}`},
+		{[]string{"Set-Mailbox", "bob", "-ForwardingSmtpAddress", "$null", "-ErrorAction", "Stop", "-IssueWarningQuota", "1.5GB"},
+			`{"ErrorAction":"Stop","ForwardingSmtpAddress":null,"Identity":"bob","IssueWarningQuota":1610612736}`},
+		{[]string{"Set-Thing", "-Rules", `@{Name='a'},@{Name="b";Max=0x1F}`},
+			`{"Rules":[{"@odata.type":"#Exchange.GenericHashTable","Name":"a"},{"@odata.type":"#Exchange.GenericHashTable","Name":"b","Max":31}],"Rules@odata.type":"#Collection(Exchange.GenericHashTable)"}`},
+		{[]string{"Set-Mailbox", "-Identity", "x", "-EmailAddresses", "smtp:a@contoso.com,smtp:b@contoso.com", "-Confirm:$true"},
+			`{"Confirm":true,"EmailAddresses":["smtp:a@contoso.com","smtp:b@contoso.com"],"Identity":"x"}`},
+		{[]string{"New-Thing", "-Name", `"tab` + "`" + `there"`, "-Empty", "''", "-Unicode", "Zoë 山田"},
+			`{"Empty":"","Name":"tab\there","Unicode":"Zoë 山田"}`},
+	}
+	for _, tc := range cases {
+		c.ok(tc.args...)
+		mu.Lock()
+		got := last
+		mu.Unlock()
+		var body struct {
+			CmdletInput struct {
+				CmdletName string
+				Parameters json.RawMessage
+			}
+		}
+		if err := json.Unmarshal([]byte(got), &body); err != nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		if body.CmdletInput.CmdletName != tc.args[0] || string(body.CmdletInput.Parameters) != tc.want {
+			t.Errorf("exoctl %s\n sent %s\n want %s", strings.Join(tc.args, " "), body.CmdletInput.Parameters, tc.want)
+		}
+	}
+	// Refused syntax never reaches the service.
+	mu.Lock()
+	last = ""
+	mu.Unlock()
+	_, e, code := c.run("", "Get-Mailbox", "-Identity", "$name")
+	if code == 0 || !strings.Contains(e, "variable") || !strings.Contains(e, "\n") || !strings.Contains(e, "^") {
+		t.Errorf("variable: exit %d, want the line with a caret: %s", code, e)
+	}
+	if last != "" {
+		t.Error("a refused command was sent")
+	}
+}
