@@ -2,18 +2,22 @@ package cli
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofrs/flock"
 
+	"github.com/exoctl/exoctl/auth/keyring"
 	"github.com/exoctl/exoctl/auth/tokencache"
 )
 
@@ -38,7 +42,17 @@ type Profile struct {
 	TenantID              string    `json:"tenant_id,omitempty"`
 	TokenExpiry           time.Time `json:"token_expiry"`
 	ConnectedAt           time.Time `json:"connected_at"`
+	// KeyStore is where the key of the connection's encrypted files lives, chosen when it was
+	// created: "keyring" (the OS keyring) or "file" (cache.key beside them; also profiles
+	// saved before exoctl knew keyrings).
+	KeyStore string `json:"key_store,omitempty"`
 }
+
+// Key stores of Profile.KeyStore.
+const (
+	keyStoreKeyring = "keyring"
+	keyStoreFile    = "file"
+)
 
 // secrets are a profile's secret parts, stored encrypted.
 type secrets struct {
@@ -48,7 +62,15 @@ type secrets struct {
 
 // state is exoctl's folder of connections.
 type state struct {
-	home string
+	home   string
+	getenv func(string) string // reads EXOCTL_KEYRING; nil means the keyring is off
+	log    *slog.Logger
+
+	// The OS keyring, probed at most once per process and only for a connection that uses
+	// it or is being created.
+	krOnce sync.Once
+	kr     *keyring.Store
+	krErr  error
 }
 
 func (f *Factory) state() (*state, error) {
@@ -59,7 +81,7 @@ func (f *Factory) state() (*state, error) {
 	if err := os.MkdirAll(filepath.Join(home, "connections"), 0o700); err != nil {
 		return nil, fmt.Errorf("create %s: %w", home, err)
 	}
-	return &state{home: home}, nil
+	return &state{home: home, getenv: f.Getenv, log: f.Logger}, nil
 }
 
 func (s *state) dir(connectionID string) string {
@@ -93,6 +115,9 @@ func (s *state) profiles() ([]*Profile, error) {
 		var p Profile
 		if err := json.Unmarshal(b, &p); err != nil {
 			return nil, fmt.Errorf("connection %s is damaged (%w): run exoctl disconnect --connection %s", e.Name(), err, e.Name())
+		}
+		if p.KeyStore == "" {
+			p.KeyStore = keyStoreFile // saved before key stores were recorded
 		}
 		out = append(out, &p)
 	}
@@ -130,7 +155,11 @@ func (s *state) save(p *Profile, sec secrets) error {
 	if err != nil {
 		return err
 	}
-	if err := tokencache.WriteSealed(filepath.Join(dir, "secrets.enc"), b, s.cacheOptions(p)); err != nil {
+	o, err := s.cacheOptions(p)
+	if err != nil {
+		return err
+	}
+	if err := tokencache.WriteSealed(filepath.Join(dir, "secrets.enc"), b, o); err != nil {
 		return fmt.Errorf("save connection secrets: %w", err)
 	}
 	pb, err := json.MarshalIndent(p, "", "  ")
@@ -147,7 +176,11 @@ func (s *state) save(p *Profile, sec secrets) error {
 // secrets reads a profile's secrets.
 func (s *state) secrets(p *Profile) (secrets, error) {
 	var sec secrets
-	b, err := tokencache.ReadSealed(filepath.Join(s.dir(p.ConnectionID), "secrets.enc"), s.cacheOptions(p))
+	o, err := s.cacheOptions(p)
+	if err != nil {
+		return sec, err
+	}
+	b, err := tokencache.ReadSealed(filepath.Join(s.dir(p.ConnectionID), "secrets.enc"), o)
 	if err != nil {
 		return sec, fmt.Errorf("read the secrets of connection %d (%w): connect again", p.ID, err)
 	}
@@ -157,21 +190,103 @@ func (s *state) secrets(p *Profile) (secrets, error) {
 	return sec, nil
 }
 
-func (s *state) cacheOptions(p *Profile) tokencache.Options {
-	return tokencache.Options{KeyFile: filepath.Join(s.dir(p.ConnectionID), "cache.key")}
+// cacheOptions says where the key of a connection's encrypted files lives: in the store its
+// profile records, so that a connection keeps using the key that encrypted its files. A new
+// connection (none recorded yet) gets the OS keyring when one is reachable and EXOCTL_KEYRING
+// allows it, else a 0600 key file beside the files; the choice is recorded in p, which save
+// then writes. A "file" connection never touches the keyring, so it costs nothing.
+func (s *state) cacheOptions(p *Profile) (tokencache.Options, error) {
+	file := tokencache.Options{KeyFile: filepath.Join(s.dir(p.ConnectionID), "cache.key")}
+	switch p.KeyStore {
+	case keyStoreFile:
+		return file, nil
+	case keyStoreKeyring:
+		mode, err := keyring.ParseMode(s.env(keyring.EnvVar))
+		if err != nil {
+			return tokencache.Options{}, err
+		}
+		if mode == keyring.Off {
+			return tokencache.Options{}, fmt.Errorf("connection %d keeps its key in the OS keyring, which %s=off turns off: unset it, or run exoctl disconnect --connection %d and connect again", p.ID, keyring.EnvVar, p.ID)
+		}
+		kr, err := s.keyring()
+		if err != nil {
+			return tokencache.Options{}, fmt.Errorf("connection %d keeps its key in the OS keyring, which cannot be reached now (%w): unlock it or start its service, or run exoctl disconnect --connection %d and connect again", p.ID, err, p.ID)
+		}
+		return tokencache.Options{Keyring: kr}, nil
+	case "":
+		mode, err := keyring.ParseMode(s.env(keyring.EnvVar))
+		if err != nil {
+			return tokencache.Options{}, err
+		}
+		if mode != keyring.Off {
+			kr, err := s.keyring()
+			switch {
+			case err == nil:
+				p.KeyStore = keyStoreKeyring
+				return tokencache.Options{Keyring: kr}, nil
+			case mode == keyring.Required:
+				return tokencache.Options{}, fmt.Errorf("%w (%s=required; unset it to keep the key in a file instead)", err, keyring.EnvVar)
+			}
+		}
+		p.KeyStore = keyStoreFile
+		return file, nil
+	}
+	return tokencache.Options{}, fmt.Errorf("connection %d keeps its key in %q, which this exoctl does not know: update exoctl, or run exoctl disconnect --connection %d and connect again", p.ID, p.KeyStore, p.ID)
+}
+
+func (s *state) env(k string) string {
+	if s.getenv == nil {
+		return ""
+	}
+	return s.getenv(k)
+}
+
+// keyring probes the OS keyring once (bounded by keyring.DefaultTimeout) and remembers the answer.
+func (s *state) keyring() (*keyring.Store, error) {
+	s.krOnce.Do(func() {
+		if s.getenv == nil {
+			s.krErr = keyring.ErrUnavailable
+			return
+		}
+		s.kr, s.krErr = keyring.Open(context.Background(), keyring.Options{Getenv: s.getenv})
+	})
+	return s.kr, s.krErr
 }
 
 // tokenCache returns the connection's persistent MSAL cache.
 func (s *state) tokenCache(p *Profile, f *Factory) (*tokencache.Cache, error) {
-	o := s.cacheOptions(p)
+	o, err := s.cacheOptions(p)
+	if err != nil {
+		return nil, err
+	}
 	o.Logger = f.Logger
 	return tokencache.New(filepath.Join(s.dir(p.ConnectionID), "tokens.cache"), o)
 }
 
 // remove forgets a connection: its profile, secrets, key and tokens.
 func (s *state) remove(p *Profile) error {
-	if err := os.RemoveAll(s.dir(p.ConnectionID)); err != nil {
+	dir := s.dir(p.ConnectionID)
+	if err := os.RemoveAll(dir); err != nil {
 		return fmt.Errorf("remove connection %d: %w", p.ID, err)
+	}
+	if p.KeyStore != keyStoreKeyring {
+		return nil
+	}
+	// Its keys in the OS keyring, now that nothing they encrypt is left. Failing here leaves
+	// only a random key behind, so it is a warning.
+	kr, err := s.keyring()
+	for _, name := range []string{"tokens.cache", "secrets.enc"} {
+		var account string
+		if err == nil {
+			account, err = tokencache.KeyringAccount(filepath.Join(dir, name))
+		}
+		if err == nil {
+			err = kr.Delete(tokencache.KeyringService, account)
+		}
+	}
+	if err != nil && s.log != nil {
+		s.log.Warn("could not delete the connection's keys from the OS keyring; delete the entries of service "+tokencache.KeyringService+" for it by hand",
+			"connection", p.ID, "error", err)
 	}
 	return nil
 }
