@@ -16,9 +16,9 @@
 //
 // With Options.Keyring the 32-byte key lives in a keyring under service
 // "exoctl" and an account derived from the cache path. Keyring is an
-// interface on purpose: exoctl adds no third-party keyring module today, and
-// an OS backend (Secret Service, Keychain, Credential Manager) plugs in there
-// when one is reachable. Without a keyring the key is a 0600 file,
+// interface so that this package stays free of OS specifics: package
+// auth/keyring plugs in the OS keyring (Secret Service, Keychain, Credential
+// Manager) when one is reachable. Without a keyring the key is a 0600 file,
 // Options.KeyFile (default "cache.key" beside the cache), created once by
 // hard-linking a complete temp file into place. A key of the wrong size is an
 // error wrapping ErrBadKey that says to delete it, which forgets cached

@@ -66,7 +66,8 @@ type cli struct {
 }
 
 func newCLI(t *testing.T) *cli {
-	return &cli{t: t, home: t.TempDir(), env: map[string]string{}}
+	// Never the developer's own keyring: tests use the key file.
+	return &cli{t: t, home: t.TempDir(), env: map[string]string{"EXOCTL_KEYRING": "off"}}
 }
 
 func (c *cli) run(stdin string, args ...string) (stdout, stderr string, code int) {
