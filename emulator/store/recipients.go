@@ -4,13 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // ErrBadCursor is returned (wrapped) when RecipientQuery.After is not a cursor this store made.
@@ -20,7 +20,9 @@ const recipientCols = `tenant_id, guid, external_id, name, alias, display_name, 
 	primary_smtp, email_addresses, type, type_details, database_name, prohibit_send_quota,
 	prohibit_send_receive, issue_warning_quota, hidden_from_addr_lists, when_created, when_changed, extra`
 
-func scanRecipient(row interface{ Scan(...any) error }) (Recipient, error) {
+// scanRecipient reads a row of recipientCols; in (which may be nil) shares repeated strings
+// between the recipients of one page.
+func scanRecipient(row interface{ Scan(...any) error }, in interner) (Recipient, error) {
 	var r Recipient
 	var addrs, extra string
 	var wc, wch sql.NullInt64
@@ -32,11 +34,14 @@ func scanRecipient(row interface{ Scan(...any) error }) (Recipient, error) {
 	}
 	r.WhenCreated, r.WhenChanged = colTime(wc), colTime(wch)
 	var err error
-	if r.EmailAddresses, err = colStrings(addrs); err != nil {
+	if r.EmailAddresses, err = decodeStrings(addrs, in); err != nil {
 		return Recipient{}, fmt.Errorf("email addresses of %s: %w", r.Name, err)
 	}
+	if len(r.EmailAddresses) == 0 {
+		r.EmailAddresses = nil
+	}
 	if extra != "{}" {
-		if err := json.Unmarshal([]byte(extra), &r.Extra); err != nil {
+		if r.Extra, err = decodeExtra(extra, in); err != nil {
 			return Recipient{}, fmt.Errorf("extra properties of %s: %w", r.Name, err)
 		}
 	}
@@ -65,6 +70,7 @@ func (s *SQLite) FindRecipient(ctx context.Context, tenantID, identity string) (
 			UNION SELECT guid FROM recipients WHERE tenant_id = ?1 AND name_lc = ?2
 			UNION SELECT guid FROM recipients WHERE tenant_id = ?1 AND alias_lc = ?2
 			UNION SELECT guid FROM recipients WHERE tenant_id = ?1 AND upn_lc = ?2
+			UNION SELECT guid FROM recipients WHERE tenant_id = ?1 AND upn_lc = ?4 AND lower(primary_smtp) = ?4 AND ?4 NOT LIKE 'smtp:%'
 			UNION SELECT guid FROM recipients WHERE tenant_id = ?1 AND name_lc = ?5 AND dn_lc = ?2
 			UNION SELECT guid FROM recipient_addresses WHERE tenant_id = ?1 AND address_lc = ?4)
 		ORDER BY name_lc, guid LIMIT 2`, idOrNew(tenantID), key, guid, addr, dn)
@@ -74,7 +80,7 @@ func (s *SQLite) FindRecipient(ctx context.Context, tenantID, identity string) (
 	defer rows.Close()
 	var found []Recipient
 	for rows.Next() {
-		r, err := scanRecipient(rows)
+		r, err := scanRecipient(rows, nil)
 		if err != nil {
 			return Recipient{}, fmt.Errorf("store: recipient %s: %w", identity, err)
 		}
@@ -130,12 +136,13 @@ func (s *SQLite) Recipients(ctx context.Context, q RecipientQuery) ([]Recipient,
 	defer rows.Close()
 	page := make([]Recipient, 0, min(max(q.Limit, 16), 1024))
 	more := false
+	in := interner{}
 	for rows.Next() {
 		if q.Limit > 0 && len(page) == q.Limit {
 			more = true
 			break
 		}
-		r, err := scanRecipient(rows)
+		r, err := scanRecipient(rows, in)
 		if err != nil {
 			return nil, "", fmt.Errorf("store: recipients of tenant %s: %w", q.TenantID, err)
 		}
@@ -178,35 +185,38 @@ func (s *SQLite) PutRecipients(ctx context.Context, rs []Recipient) error {
 // PutRecipientsSeq is PutRecipients for a stream: one transaction, all or none, without holding
 // every recipient in memory (seeding 100,000 mailboxes).
 func (s *SQLite) PutRecipientsSeq(ctx context.Context, rs iter.Seq[Recipient]) error {
-	now := time.Now()
 	n := 0
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		full, err := tx.PrepareContext(ctx, upsertRecipientsSQL(recipientBatch))
-		if err != nil {
-			return err
-		}
-		defer full.Close()
-		b := &recipientWriter{ctx: ctx, tx: tx, full: full, seen: map[string]bool{}}
-		for r := range rs {
-			row, err := newRecipientRow(r, now)
-			if err != nil {
-				return err
-			}
-			if b.seen[row.guid] || len(b.rows) == recipientBatch {
-				if err := b.flush(); err != nil {
-					return err
-				}
-			}
-			b.seen[row.guid] = true
-			b.rows = append(b.rows, row)
-			n++
-		}
-		return b.flush()
-	})
+	err := s.inTx(ctx, func(tx *sql.Tx) error { return putRecipientsTx(ctx, tx, rs, &n) })
 	if err != nil {
 		return fmt.Errorf("store: put recipients (%d read before the failure, none kept): %w", n, err)
 	}
 	return nil
+}
+
+// putRecipientsTx upserts rs in tx, counting in *n the recipients read.
+func putRecipientsTx(ctx context.Context, tx *sql.Tx, rs iter.Seq[Recipient], n *int) error {
+	now := time.Now()
+	full, err := tx.PrepareContext(ctx, upsertRecipientsSQL(recipientBatch))
+	if err != nil {
+		return err
+	}
+	defer full.Close()
+	b := &recipientWriter{ctx: ctx, tx: tx, full: full, seen: map[string]bool{}}
+	for r := range rs {
+		row, err := newRecipientRow(r, now)
+		if err != nil {
+			return err
+		}
+		if b.seen[row.guid] || len(b.rows) == recipientBatch {
+			if err := b.flush(); err != nil {
+				return err
+			}
+		}
+		b.seen[row.guid] = true
+		b.rows = append(b.rows, row)
+		*n++
+	}
+	return b.flush()
 }
 
 // recipientBatch is how many recipients one INSERT writes: bulk writes are bound by statement
@@ -334,14 +344,27 @@ func newRecipientRow(r Recipient, now time.Time) (recipientRow, error) {
 	if k := addressKey(primary); k != "" && !seen[k] {
 		row.addrs = append(row.addrs, k)
 	}
-	addrs, err := jsonCol(r.EmailAddresses)
-	if err != nil {
-		return recipientRow{}, fmt.Errorf("store: put recipient %s: %w", r.Name, err)
+	// The usual primary address, the UPN, is found through the UPN's index (FindRecipient):
+	// no row of its own. Only when SQLite's lower() gives the same key (ASCII, no prefix).
+	if k := strings.ToLower(primary); k != "" && k == lc(r.UserPrincipalName) && isASCII(primary) {
+		row.addrs = slices.DeleteFunc(row.addrs, func(a string) bool { return a == k })
 	}
-	extra, err := jsonCol(r.Extra)
-	if err != nil {
+	buf := make([]byte, 0, 1024)
+	if r.EmailAddresses == nil {
+		buf = append(buf, "[]"...)
+	} else {
+		buf, _ = appendJSON(buf, r.EmailAddresses) // []string always encodes
+	}
+	addrsEnd := len(buf)
+	var err error
+	if r.Extra == nil {
+		buf = append(buf, "{}"...)
+	} else if buf, err = appendJSON(buf, r.Extra); err != nil {
 		return recipientRow{}, fmt.Errorf("store: put recipient %s: extra properties: %w", r.Name, err)
 	}
+	// One allocation for both columns.
+	both := string(buf)
+	addrs, extra := both[:addrsEnd], both[addrsEnd:]
 	dn, _ := r.Extra["DistinguishedName"].(string)
 	if r.WhenCreated.IsZero() {
 		r.WhenCreated = now
@@ -404,4 +427,13 @@ func dnName(identity string) string {
 		}
 	}
 	return ""
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }

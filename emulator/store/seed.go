@@ -12,6 +12,7 @@ import (
 	"iter"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -157,6 +158,11 @@ type recipientSeqWriter interface {
 	PutRecipientsSeq(ctx context.Context, rs iter.Seq[Recipient]) error
 }
 
+// recipientBulkLoader is implemented by stores with a faster way to fill empty tables.
+type recipientBulkLoader interface {
+	bulkLoadRecipients(ctx context.Context, rs iter.Seq[Recipient]) error
+}
+
 // Seed writes the named seed's tenant into s. The tenant must not exist yet.
 func Seed(ctx context.Context, s Store, opts SeedOptions) (*SeedResult, error) {
 	res, err := SeedInfo(opts.Seed)
@@ -180,7 +186,9 @@ func Seed(ctx context.Context, s Store, opts SeedOptions) (*SeedResult, error) {
 	}
 	g := newSeedGenerator(now)
 	recipients := g.recipients(mailboxes)
-	if w, ok := s.(recipientSeqWriter); ok {
+	if l, ok := s.(recipientBulkLoader); ok {
+		err = l.bulkLoadRecipients(ctx, recipients)
+	} else if w, ok := s.(recipientSeqWriter); ok {
 		err = w.PutRecipientsSeq(ctx, recipients)
 	} else {
 		err = putInBatches(ctx, s, recipients, 5000)
@@ -241,7 +249,13 @@ func seedDirectory(ctx context.Context, s Store, opts SeedOptions, created time.
 			return err
 		}
 	}
-	for _, u := range demoUsers {
+	hashes, err := demoPasswordHashes()
+	if err != nil {
+		return err
+	}
+	_, sqlite := s.(*SQLite)
+	for i, u := range demoUsers {
+		password := u.password
 		user := User{
 			TenantID: DemoTenantID, ObjectID: demoID("user/" + u.upn), UPN: u.upn,
 			DisplayName: u.first + " " + u.last, Enabled: u.enabled, MFARequired: u.mfa,
@@ -250,12 +264,29 @@ func seedDirectory(ctx context.Context, s Store, opts SeedOptions, created time.
 		if u.mfa {
 			user.TOTPSecret = demoTOTPSecret
 		}
-		if err := s.PutUser(ctx, user, u.password); err != nil {
+		if sqlite { // a hash this store understands: PutUser keeps it
+			user.PasswordHash, password = hashes[i], ""
+		}
+		if err := s.PutUser(ctx, user, password); err != nil {
 			return err
 		}
 	}
 	return nil
 }
+
+// demoPasswordHashes are the seeded users' password hashes, made once per process (side by
+// side: each is deliberately slow) and shared by every store it seeds; the passwords are
+// published in emulator.json anyway, and each hash has its own salt.
+var demoPasswordHashes = sync.OnceValues(func() ([]string, error) {
+	hashes := make([]string, len(demoUsers))
+	errs := make([]error, len(demoUsers))
+	var wg sync.WaitGroup
+	for i, u := range demoUsers {
+		wg.Go(func() { hashes[i], errs[i] = hashPassword(u.password) })
+	}
+	wg.Wait()
+	return hashes, errors.Join(errs...)
+})
 
 // CertificateFromDER describes a DER certificate for registration on an app: thumbprints and
 // validity come from the certificate itself.

@@ -198,3 +198,16 @@ func BenchmarkRecipientsPage(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSeedLarge seeds 100,000 mailboxes into a new file store.
+func BenchmarkSeedLarge(b *testing.B) {
+	ctx := context.Background()
+	for b.Loop() {
+		b.StopTimer()
+		s := openTemp(b)
+		b.StartTimer()
+		if _, err := Seed(ctx, s, SeedOptions{Seed: SeedLarge}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -24,6 +24,12 @@ type SQLite struct {
 
 var _ Store = (*SQLite)(nil)
 
+// synchronous is each connection's PRAGMA synchronous: with WAL, NORMAL syncs at checkpoints.
+const synchronous = "NORMAL"
+
+// cacheSizeKiB is each connection's page cache, as PRAGMA cache_size takes it (negative: KiB).
+const cacheSizeKiB = -65536
+
 // Open opens (creating if needed) the store at path and brings its schema up to date. path is a
 // file name, or MemoryPath for a store that lives only as long as the returned value.
 func Open(ctx context.Context, path string) (*SQLite, error) {
@@ -33,10 +39,10 @@ func Open(ctx context.Context, path string) (*SQLite, error) {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "synchronous("+synchronous+")")
 	// A page cache that holds a large tenant's indexes, and statement journals in memory:
 	// without them bulk writes spend their time spilling pages through syscalls.
-	q.Add("_pragma", "cache_size(-65536)")
+	q.Add("_pragma", fmt.Sprintf("cache_size(%d)", cacheSizeKiB))
 	q.Add("_pragma", "temp_store(MEMORY)")
 	// Writers take the lock when their transaction starts, so two read-then-write
 	// transactions never deadlock into SQLITE_BUSY; busy_timeout queues them instead.

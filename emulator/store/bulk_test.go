@@ -1,0 +1,146 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"reflect"
+	"testing"
+	"time"
+)
+
+func schemaOf(t *testing.T, s *SQLite) map[string]string {
+	t.Helper()
+	rows, err := s.db.Query(`SELECT name, coalesce(sql, '') FROM sqlite_master`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	m := map[string]string{}
+	for rows.Next() {
+		var name, sql string
+		if err := rows.Scan(&name, &sql); err != nil {
+			t.Fatal(err)
+		}
+		m[name] = sql
+	}
+	return m
+}
+
+// TestBulkLoadSchema: a seeded store has the schema the migrations make, indexes included.
+func TestBulkLoadSchema(t *testing.T) {
+	ctx := context.Background()
+	fresh := openTemp(t)
+	want := schemaOf(t, fresh)
+	for _, ix := range recipientIndexes {
+		if want[ix.name] != ix.sql {
+			t.Errorf("index %s: migrations say\n%s\nthe bulk load says\n%s", ix.name, want[ix.name], ix.sql)
+		}
+	}
+	seeded := openTemp(t)
+	if _, err := Seed(ctx, seeded, SeedOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := schemaOf(t, seeded); !reflect.DeepEqual(got, want) {
+		t.Errorf("schema after seeding:\n%v\nwant\n%v", got, want)
+	}
+	var bad string
+	if err := seeded.db.QueryRow(`PRAGMA integrity_check`).Scan(&bad); err != nil || bad != "ok" {
+		t.Errorf("integrity_check = %q, %v", bad, err)
+	}
+}
+
+// TestBulkLoadMatchesPut: the bulk load stores what PutRecipients stores, and falls back to it
+// when the tables are not empty.
+func TestBulkLoadMatchesPut(t *testing.T) {
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Second)
+	var rs []Recipient
+	for r := range newSeedGenerator(now).recipients(300) {
+		rs = append(rs, r)
+	}
+	for i := range rs {
+		rs[i].GUID = demoID("r/" + rs[i].Name)
+	}
+	dump := func(s *SQLite) []Recipient {
+		all := collect(t, s, RecipientQuery{TenantID: DemoTenantID, Limit: 1000})
+		for _, r := range rs {
+			if got, err := s.FindRecipient(ctx, DemoTenantID, r.EmailAddresses[len(r.EmailAddresses)-1]); err != nil || got.GUID != r.GUID {
+				t.Errorf("FindRecipient(%s) = %v, %v", r.EmailAddresses[len(r.EmailAddresses)-1], got.Name, err)
+			}
+		}
+		return all
+	}
+	put := openTemp(t)
+	mustPutTenant(t, put)
+	if err := put.PutRecipients(ctx, rs); err != nil {
+		t.Fatal(err)
+	}
+	bulk := openTemp(t)
+	mustPutTenant(t, bulk)
+	if err := bulk.bulkLoadRecipients(ctx, func(yield func(Recipient) bool) {
+		for _, r := range rs[:200] {
+			if !yield(r) {
+				return
+			}
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// Not empty any more: the second load upserts.
+	if err := bulk.bulkLoadRecipients(ctx, func(yield func(Recipient) bool) {
+		for _, r := range rs[150:] {
+			if !yield(r) {
+				return
+			}
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if a, b := dump(put), dump(bulk); !reflect.DeepEqual(a, b) {
+		t.Errorf("bulk load differs from PutRecipients")
+	}
+}
+
+func mustPutTenant(t *testing.T, s Store) {
+	t.Helper()
+	if err := s.PutTenant(context.Background(), Tenant{ID: DemoTenantID, Name: DemoTenantName, DisplayName: "Contoso"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// FuzzJSONColumns holds the column encoder and decoders to encoding/json.
+func FuzzJSONColumns(f *testing.F) {
+	for _, s := range []string{`{}`, `{"a":"b","n":1.5,"t":true,"f":false,"z":null,"l":["x","y"],"o":{"k":[1,{"q":"r"}]}}`,
+		`["SMTP:a@b","smtp:c@d"]`, `[]`, `null`, `{"a":"\u00e9\n"}`, `{"a":1,"a":2}`, `{"a":1e400}`, `{"a":-0}`,
+		`{"a":"é"}`, "{\"a\":\"\xff\"}", `{"a":01}`, `{"a":1.}`, `[1]`, ` { "a" : [ ] } `, `{"<&>":"<&>"}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var want map[string]any
+		werr := json.Unmarshal([]byte(s), &want)
+		got, gerr := decodeExtra(s, interner{})
+		if (werr == nil) != (gerr == nil) || werr == nil && !reflect.DeepEqual(got, want) {
+			t.Fatalf("decodeExtra(%q) = %#v, %v; encoding/json: %#v, %v", s, got, gerr, want, werr)
+		}
+		if werr == nil {
+			j, jerr := json.Marshal(want)
+			a, aerr := appendJSON(nil, want)
+			if (jerr == nil) != (aerr == nil) || string(j) != string(a) {
+				t.Fatalf("appendJSON(%#v) = %s, %v; encoding/json: %s, %v", want, a, aerr, j, jerr)
+			}
+		}
+		var wantList []string
+		werr = json.Unmarshal([]byte(s), &wantList)
+		gotList, gerr := decodeStrings(s, nil)
+		if (werr == nil) != (gerr == nil) || werr == nil && !reflect.DeepEqual(gotList, wantList) {
+			t.Fatalf("decodeStrings(%q) = %#v, %v; encoding/json: %#v, %v", s, gotList, gerr, wantList, werr)
+		}
+		if werr == nil {
+			j, _ := json.Marshal(wantList)
+			a, _ := appendJSON(nil, wantList)
+			if string(j) != string(a) {
+				t.Fatalf("appendJSON(%#v) = %s; encoding/json: %s", wantList, a, j)
+			}
+		}
+	})
+}
