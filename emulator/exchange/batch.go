@@ -99,9 +99,11 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request, rt route) {
 			req.URL.Path = u.Path
 			req.Header = r.Header.Clone()
 			req.Header.Del("Content-Length")
+			req.RemoteAddr = r.RemoteAddr
 			for k, v := range sub.Headers {
 				req.Header.Set(k, v)
 			}
+			req.Header.Del("Accept-Encoding") // a response body is embedded as JSON
 			s.ServeHTTP(rec, req)
 		}
 		b = append(b, `{"id":`...)

@@ -1,8 +1,10 @@
 package exchange
 
 import (
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -153,23 +155,23 @@ func identityTail(dst Object, r *store.Recipient, o *org) Object {
 
 // mergeExtra applies the store's Extra properties: a known property takes the Extra value in
 // place; the others go, sorted by name, before the identity block that starts at tail.
-func mergeExtra(obj Object, tail int, extra map[string]any) Object {
+func mergeExtra(obj Object, tail int, extra map[string]any, ix *shapeIndex) Object {
 	if len(extra) == 0 {
 		return obj
 	}
+	ix.init(obj)
 	var more []string
 	for k, v := range extra {
-		found := false
-		for i := range obj {
-			if strings.EqualFold(obj[i].Name, k) {
-				if k != "DistinguishedName" { // already applied, keep its plain-string form
-					obj[i] = Any(obj[i].Name, v)
-				}
-				found = true
-				break
-			}
+		i, found := ix.find(obj, k)
+		if !found && i < 0 {
+			i = slices.IndexFunc(obj, func(p Property) bool { return strings.EqualFold(p.Name, k) })
+			found = i >= 0
 		}
-		if !found {
+		if found {
+			if k != "DistinguishedName" { // already applied, keep its plain-string form
+				obj[i] = Any(obj[i].Name, v)
+			}
+		} else {
 			more = append(more, k)
 		}
 	}
@@ -184,6 +186,71 @@ func mergeExtra(obj Object, tail int, extra map[string]any) Object {
 	}
 	return append(obj, tailCopy...)
 }
+
+// shapeIndex maps the property names of one shape (mailboxObject, recipientObject), whose
+// names and order never vary, to the position of the first property that matches each
+// case-insensitively, so that applying Extra needs no scan of the object.
+type shapeIndex struct {
+	once  sync.Once
+	n     int
+	exact map[string]int // by name as the shape spells it
+	lower map[string]int // by lower-case name, when every name is ASCII
+}
+
+// init makes the index from the first object of the shape.
+func (ix *shapeIndex) init(obj Object) {
+	ix.once.Do(func() {
+		ix.n = len(obj)
+		ix.exact = make(map[string]int, len(obj))
+		ix.lower = make(map[string]int, len(obj))
+		for _, p := range obj {
+			first := slices.IndexFunc(obj, func(q Property) bool { return strings.EqualFold(q.Name, p.Name) })
+			ix.exact[p.Name] = first
+			ix.lower[strings.ToLower(p.Name)] = first
+			if !isASCII(p.Name) {
+				ix.lower = nil
+			}
+		}
+	})
+}
+
+// find returns the position in obj of the first property named k in any case; ok is false
+// when it is not there, and i is -1 when the index cannot tell (scan the object).
+func (ix *shapeIndex) find(obj Object, k string) (i int, ok bool) {
+	if len(obj) != ix.n {
+		return -1, false // not the shape the index was made from
+	}
+	if i, ok := ix.exact[k]; ok {
+		return i, true
+	}
+	var buf [64]byte
+	if ix.lower == nil || len(k) > len(buf) || !isASCII(k) {
+		return -1, false
+	}
+	for j := 0; j < len(k); j++ {
+		c := k[j]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[j] = c
+	}
+	i, ok = ix.lower[string(buf[:len(k)])]
+	if !ok {
+		return len(obj), false // known absent: no scan
+	}
+	return i, true
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+var mailboxIndex, recipientIndex shapeIndex
 
 func customAttributes(dst Object) Object {
 	for _, n := range []string{"CustomAttribute1", "CustomAttribute10", "CustomAttribute11", "CustomAttribute12", "CustomAttribute13",
@@ -342,7 +409,7 @@ func mailboxObject(dst Object, r *store.Recipient, o *org) Object {
 	)
 	tail := len(dst)
 	dst = identityTail(dst, r, o)
-	return mergeExtra(dst, tail, r.Extra)
+	return mergeExtra(dst, tail, r.Extra, &mailboxIndex)
 }
 
 // recipientObject is the shape of Get-Recipient output (ReducedRecipient).
@@ -394,7 +461,7 @@ func recipientObject(dst Object, r *store.Recipient, o *org) Object {
 	)
 	tail := len(dst)
 	dst = identityTail(dst, r, o)
-	return mergeExtra(dst, tail, r.Extra)
+	return mergeExtra(dst, tail, r.Extra, &recipientIndex)
 }
 
 // acceptedDomainObject is the shape of Get-AcceptedDomain output.
