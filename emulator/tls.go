@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"software.sslmate.com/src/go-pkcs12"
+
+	"github.com/exoctl/exoctl/emulator/internal/token"
 )
 
 // pki is the emulator's certificate material, kept in the data folder so that clients that
@@ -31,6 +33,10 @@ type pki struct {
 
 func loadOrCreatePKI(dir string) (*pki, error) {
 	p := &pki{caFile: filepath.Join(dir, "ca.pem")}
+	if token.ThrowawayDir(dir) {
+		// Start the process's shared keys now, beside the CA and server certificate.
+		go token.NewKey(token.PurposeSigning, true)
+	}
 	caCert, caKey, err := loadOrCreateCA(dir)
 	if err != nil {
 		return nil, err
@@ -129,7 +135,7 @@ func loadOrCreateAppCert(certPath, keyPath string) (*x509.Certificate, *rsa.Priv
 			return pair.Leaf, k, nil
 		}
 	}
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	key, err := token.NewKey(token.PurposeAppCert, token.ThrowawayDir(filepath.Dir(certPath)))
 	if err != nil {
 		return nil, nil, err
 	}

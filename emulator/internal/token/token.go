@@ -16,7 +16,9 @@ import (
 	"fmt"
 	"math/big"
 	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -29,11 +31,12 @@ type Keys struct {
 }
 
 // LoadOrCreateKeys reads an RSA key from a PEM file, creating (0600) a new 2048-bit key when the
-// file does not exist, so tokens stay valid across emulator restarts.
+// file does not exist, so tokens stay valid across emulator restarts. In a throwaway data
+// folder (ThrowawayDir) the new key is this process's shared one: see NewKey.
 func LoadOrCreateKeys(path string) (*Keys, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		k, err := NewKey(PurposeSigning, ThrowawayDir(filepath.Dir(path)))
 		if err != nil {
 			return nil, fmt.Errorf("generate signing key: %w", err)
 		}
@@ -63,6 +66,59 @@ func LoadOrCreateKeys(path string) (*Keys, error) {
 		return nil, fmt.Errorf("signing key %s: not an RSA key", path)
 	}
 	return NewKeys(rk), nil
+}
+
+// Purposes of the RSA keys an emulator makes.
+const (
+	PurposeSigning = "signing" // the token signing key
+	PurposeAppCert = "app"     // the seeded app's certificate key
+)
+
+// sharedKeys are the process's RSA keys for throwaway emulators, one per purpose, generated
+// once and concurrently (an RSA-2048 key takes 50-150 ms of CPU, most of a fresh start).
+var sharedKeys = func() map[string]func() (*rsa.PrivateKey, error) {
+	m := map[string]func() (*rsa.PrivateKey, error){}
+	for _, p := range []string{PurposeSigning, PurposeAppCert} {
+		m[p] = sync.OnceValues(func() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, 2048) })
+	}
+	return m
+}()
+
+var startSharedKeys sync.Once
+
+// NewKey returns a new RSA-2048 key for purpose, or, when shared, the key this process uses
+// for that purpose in every throwaway emulator (Start with no data folder, as users' tests
+// do): such emulators then start in milliseconds. An emulator with a data folder of its own
+// always gets a key of its own.
+func NewKey(purpose string, shared bool) (*rsa.PrivateKey, error) {
+	get, ok := sharedKeys[purpose]
+	if !shared || !ok {
+		return rsa.GenerateKey(rand.Reader, 2048)
+	}
+	// The first throwaway start needs both keys: make them side by side.
+	startSharedKeys.Do(func() {
+		for _, g := range sharedKeys {
+			go g()
+		}
+	})
+	return get()
+}
+
+// ThrowawayDir reports whether dir is a data folder emulator.Start made for itself because it
+// was given none (os.MkdirTemp(os.TempDir(), "exoctl-emulator-*"): random digits), which it
+// removes on Close.
+func ThrowawayDir(dir string) bool {
+	parent, base := filepath.Split(filepath.Clean(dir))
+	digits, ok := strings.CutPrefix(base, "exoctl-emulator-")
+	if !ok || digits == "" || filepath.Clean(parent) != filepath.Clean(os.TempDir()) {
+		return false
+	}
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // NewKeys wraps an RSA key, deriving its key id from the public key.
