@@ -126,11 +126,13 @@ func Start(ctx context.Context, cfg Config) (*Emulator, error) {
 		}
 	}()
 
-	p, err := loadOrCreatePKI(dir)
+	// A temporary data folder may reuse this process's RSA keys: fresh starts in milliseconds.
+	shared := cfg.DataDir == ""
+	p, err := loadOrCreatePKI(dir, shared)
 	if err != nil {
 		return nil, fmt.Errorf("emulator certificates in %s: %w", dir, err)
 	}
-	keys, err := token.LoadOrCreateKeys(filepath.Join(dir, "signing-key.pem"))
+	keys, err := token.LoadOrCreateKeys(filepath.Join(dir, "signing-key.pem"), shared)
 	if err != nil {
 		return nil, err
 	}

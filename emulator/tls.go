@@ -31,9 +31,11 @@ type pki struct {
 	appKey     *rsa.PrivateKey
 }
 
-func loadOrCreatePKI(dir string) (*pki, error) {
+// loadOrCreatePKI loads or makes the certificates; shared says the data folder is a throwaway
+// one, whose new RSA keys may be the process's shared ones.
+func loadOrCreatePKI(dir string, shared bool) (*pki, error) {
 	p := &pki{caFile: filepath.Join(dir, "ca.pem")}
-	if token.ThrowawayDir(dir) {
+	if shared {
 		// Start the process's shared keys now, beside the CA and server certificate.
 		go token.NewKey(token.PurposeSigning, true)
 	}
@@ -47,7 +49,7 @@ func loadOrCreatePKI(dir string) (*pki, error) {
 			return nil, err
 		}
 	}
-	if p.appCert, p.appKey, err = loadOrCreateAppCert(filepath.Join(dir, "app-cert.pem"), filepath.Join(dir, "app-key.pem")); err != nil {
+	if p.appCert, p.appKey, err = loadOrCreateAppCert(filepath.Join(dir, "app-cert.pem"), filepath.Join(dir, "app-key.pem"), shared); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -129,13 +131,13 @@ func issueServerCert(ca *x509.Certificate, caKey *ecdsa.PrivateKey, certPath, ke
 
 // loadOrCreateAppCert keeps the seeded app's self-signed RSA certificate (Entra app
 // certificates are RSA; MSAL signs assertions with PS256).
-func loadOrCreateAppCert(certPath, keyPath string) (*x509.Certificate, *rsa.PrivateKey, error) {
+func loadOrCreateAppCert(certPath, keyPath string, shared bool) (*x509.Certificate, *rsa.PrivateKey, error) {
 	if pair, err := tls.LoadX509KeyPair(certPath, keyPath); err == nil {
 		if k, ok := pair.PrivateKey.(*rsa.PrivateKey); ok {
 			return pair.Leaf, k, nil
 		}
 	}
-	key, err := token.NewKey(token.PurposeAppCert, token.ThrowawayDir(filepath.Dir(certPath)))
+	key, err := token.NewKey(token.PurposeAppCert, shared)
 	if err != nil {
 		return nil, nil, err
 	}

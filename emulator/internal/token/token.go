@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"math/big"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -31,12 +30,12 @@ type Keys struct {
 }
 
 // LoadOrCreateKeys reads an RSA key from a PEM file, creating (0600) a new 2048-bit key when the
-// file does not exist, so tokens stay valid across emulator restarts. In a throwaway data
-// folder (ThrowawayDir) the new key is this process's shared one: see NewKey.
-func LoadOrCreateKeys(path string) (*Keys, error) {
+// file does not exist, so tokens stay valid across emulator restarts. With shared (a throwaway
+// emulator's temporary data folder) the new key is this process's shared one: see NewKey.
+func LoadOrCreateKeys(path string, shared bool) (*Keys, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		k, err := NewKey(PurposeSigning, ThrowawayDir(filepath.Dir(path)))
+		k, err := NewKey(PurposeSigning, shared)
 		if err != nil {
 			return nil, fmt.Errorf("generate signing key: %w", err)
 		}
@@ -102,23 +101,6 @@ func NewKey(purpose string, shared bool) (*rsa.PrivateKey, error) {
 		}
 	})
 	return get()
-}
-
-// ThrowawayDir reports whether dir is a data folder emulator.Start made for itself because it
-// was given none (os.MkdirTemp(os.TempDir(), "exoctl-emulator-*"): random digits), which it
-// removes on Close.
-func ThrowawayDir(dir string) bool {
-	parent, base := filepath.Split(filepath.Clean(dir))
-	digits, ok := strings.CutPrefix(base, "exoctl-emulator-")
-	if !ok || digits == "" || filepath.Clean(parent) != filepath.Clean(os.TempDir()) {
-		return false
-	}
-	for _, c := range digits {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // NewKeys wraps an RSA key, deriving its key id from the public key.
