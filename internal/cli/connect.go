@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -19,6 +21,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/exoctl/exoctl/auth"
+	"github.com/exoctl/exoctl/cloud"
 	"github.com/exoctl/exoctl/emulator"
 	"github.com/exoctl/exoctl/exo"
 )
@@ -42,6 +45,19 @@ type ConnectOptions struct {
 	PageSize              int
 	Emulator              bool
 	EmulatorDir           string
+
+	// User (delegated) sign-in.
+	UPN               string
+	UserPasswordStdin bool
+	CredentialFile    string
+	InlineCredential  bool
+	Device            bool
+	NoBrowser         bool
+}
+
+// userSignIn reports whether a flag asks for a user (delegated) sign-in.
+func (o *ConnectOptions) userSignIn() bool {
+	return o.UPN != "" || o.UserPasswordStdin || o.CredentialFile != "" || o.InlineCredential || o.Device || o.NoBrowser
 }
 
 func newConnectCmd(f *Factory) *cobra.Command {
@@ -51,13 +67,26 @@ func newConnectCmd(f *Factory) *cobra.Command {
 		Short: "Sign in to Exchange Online (Connect-ExchangeOnline) and save the connection",
 		Long: `Sign in to Exchange Online and save the connection, like Connect-ExchangeOnline.
 
+A user signs in to the module's own app (or a public app of yours with --app-id):
+  - in the browser, the default on a terminal (--upn pre-fills the user name; --no-browser
+    prints the address to open instead of starting a browser); multi-factor sign-in works here;
+  - with --device: open the address shown on any device and enter the code;
+  - with a password (no MFA, no federated accounts): --password-stdin, --credential-file FILE
+    (a file holding the password only, on its first line; the user name comes from --upn),
+    EXOCTL_PASSWORD with --upn, or --inline-credential (asks for both at the terminal).
+Passwords are never saved: later commands refresh the sign-in silently from the encrypted token
+cache, and when that is no longer possible they ask you to run exoctl connect again.
+
 App-only sign-in needs --app-id, --organization and a certificate: --certificate-file (PFX; its
 password from --certificate-password-stdin, --certificate-password-file, EXOCTL_CERTIFICATE_PASSWORD
 or a prompt), --certificate (PEM with certificate and key), or --certificate-thumbprint (looked up
 in EXOCTL_CERTIFICATE_STORE, default $EXOCTL_HOME/certificates).
 
 --emulator [DATA_DIR] connects to a running exoctl emulator with its seeded app.`,
-		Example: `  exoctl connect --emulator
+		Example: `  exoctl connect --upn admin@contoso.onmicrosoft.com
+  exoctl connect --device
+  exoctl connect --upn admin@contoso.onmicrosoft.com --password-stdin < pw.txt
+  exoctl connect --emulator
   exoctl connect --app-id 8f5c... --organization contoso.onmicrosoft.com --certificate-file app.pfx --certificate-password-stdin < pw.txt
   exoctl connect --access-token-stdin --organization contoso.onmicrosoft.com < token.txt`,
 		Args: cobra.MaximumNArgs(1),
@@ -75,7 +104,13 @@ in EXOCTL_CERTIFICATE_STORE, default $EXOCTL_HOME/certificates).
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&o.AppID, "app-id", "", "application (client) id for app-only sign-in")
+	fl.StringVar(&o.AppID, "app-id", "", "application (client) id: the app of an app-only sign-in, or your own public app for a user sign-in")
+	fl.StringVar(&o.UPN, "upn", "", "user to sign in (user principal name); the browser's login hint")
+	fl.BoolVar(&o.UserPasswordStdin, "password-stdin", false, "read the user's password from standard input (needs --upn)")
+	fl.StringVar(&o.CredentialFile, "credential-file", "", "file whose first line is the user's password (needs --upn)")
+	fl.BoolVar(&o.InlineCredential, "inline-credential", false, "ask for the user name and password at the terminal")
+	fl.BoolVar(&o.Device, "device", false, "sign in with a device code, on another device or browser")
+	fl.BoolVar(&o.NoBrowser, "no-browser", false, "print the sign-in address instead of opening a browser")
 	fl.StringVar(&o.Organization, "organization", "", "tenant: GUID or domain such as contoso.onmicrosoft.com")
 	fl.StringVar(&o.DelegatedOrganization, "delegated-org", "", "customer tenant managed as a partner")
 	fl.StringVar(&o.CertificateFile, "certificate-file", "", "PFX file with the app's certificate and key")
@@ -113,6 +148,7 @@ func runConnect(ctx context.Context, f *Factory, o *ConnectOptions) error {
 	}
 	p := &Profile{Method: "certificate", Prefix: o.Prefix}
 	var sec secrets
+	var signIn auth.UserSignIn // a user's sign-in, nil for app-only and brought tokens
 
 	password := func() (string, error) {
 		return readSecret(f, "certificate password", o.PasswordStdin, o.PasswordFile, "EXOCTL_CERTIFICATE_PASSWORD")
@@ -131,15 +167,21 @@ func runConnect(ctx context.Context, f *Factory, o *ConnectOptions) error {
 		}
 		t, a := info.Tenants[0], info.Tenants[0].Apps[0]
 		opts.ConnectionURI, opts.AuthorityURI, opts.CAFile = info.ConnectionURI, info.Authority, info.CAFile
-		opts.Organization, opts.AppID = t.Name, a.AppID
-		if o.Organization != "" {
-			opts.Organization = o.Organization
-		}
-		o.CertificateFile = a.CertificateFile
-		password = func() (string, error) { return a.CertificatePassword, nil }
 		p.Emulator = true
+		if !o.userSignIn() {
+			// No user named: the seeded app, app-only.
+			opts.Organization, opts.AppID = t.Name, a.AppID
+			if o.Organization != "" {
+				opts.Organization = o.Organization
+			}
+			o.CertificateFile = a.CertificateFile
+			password = func() (string, error) { return a.CertificatePassword, nil }
+		}
 	}
 
+	if o.userSignIn() && (o.AccessTokenStdin || o.CertificateFile != "" || o.CertificatePEM != "" || o.CertificateThumbprint != "") {
+		return errors.New("a user sign-in (--upn, --device, a password) and an app certificate or brought token exclude each other: choose one")
+	}
 	switch {
 	case o.AccessTokenStdin:
 		tok, err := readSecret(f, "access token", true, "", "")
@@ -184,20 +226,20 @@ func runConnect(ctx context.Context, f *Factory, o *ConnectOptions) error {
 			return err
 		}
 		p.CertificateThumbprint = cert.Thumbprint()
+	case o.userSignIn() || f.IO.Interactive:
+		if signIn, err = userSignIn(f, o); err != nil {
+			return err
+		}
+		p.Method = userMethod(signIn)
 	case opts.AppID != "":
-		return errors.New("app-only sign-in needs a certificate: --certificate-file, --certificate or --certificate-thumbprint")
+		return errors.New("app-only sign-in needs a certificate: --certificate-file, --certificate or --certificate-thumbprint (or --upn, --device or a password flag to sign a user in to this public app)")
 	default:
-		return errors.New("say how to sign in: --app-id with a certificate, --access-token-stdin, or --emulator")
+		return errors.New("say how to sign in: --upn with --password-stdin or --credential-file, --device, --app-id with a certificate, --access-token-stdin, or --emulator (browser sign-in needs a terminal)")
 	}
 
-	unlock, err := st.lock()
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	if p.ID, err = st.nextID(); err != nil {
-		return err
-	}
+	// The sign-in runs outside the state lock: a user may take minutes in the browser or on
+	// another device, and other connects and disconnects must not wait. The connection's
+	// folder, named by its ConnectionId, holds no profile until save, so nobody lists it yet.
 	p.ConnectionID = uuid.NewString()
 	opts.ConnectionID = p.ConnectionID
 	cache, err := st.tokenCache(p, f)
@@ -205,12 +247,39 @@ func runConnect(ctx context.Context, f *Factory, o *ConnectOptions) error {
 		return err
 	}
 	opts.TokenCache = cache
+	var cred *auth.PublicSource
+	if signIn != nil {
+		if cred, err = newUserSource(&opts, p, signIn); err != nil {
+			_ = st.remove(p)
+			return err
+		}
+		opts.Credential = cred
+		if p.Method != methodPassword {
+			// Device and browser sign-in wait for the user: Ctrl-C cancels them cleanly.
+			var stop context.CancelFunc
+			ctx, stop = signal.NotifyContext(ctx, os.Interrupt)
+			defer stop()
+		}
+	}
 	s, err := exo.Connect(ctx, opts)
 	if err != nil {
 		_ = st.remove(p)
 		return connectHint(err, p, opts.ConnectionURI)
 	}
 	info := s.Info()
+	if cred != nil {
+		p.HomeAccountID, _ = cred.Account()
+	}
+	unlock, err := st.lock()
+	if err != nil {
+		_ = st.remove(p)
+		return err
+	}
+	defer unlock()
+	if p.ID, err = st.nextID(); err != nil {
+		_ = st.remove(p)
+		return err
+	}
 	p.Environment, p.ConnectionURI, p.AuthorityURI, p.CAFile = o.Environment, opts.ConnectionURI, opts.AuthorityURI, opts.CAFile
 	p.Organization, p.DelegatedOrganization, p.AppID = opts.Organization, opts.DelegatedOrganization, opts.AppID
 	p.PageSize, p.UserPrincipalName, p.TenantID = opts.PageSize, info.UserPrincipalName, info.TenantID
@@ -253,11 +322,172 @@ func openSession(ctx context.Context, f *Factory, sel string) (*exo.Session, *Pr
 	if opts.TokenCache, err = st.tokenCache(p, f); err != nil {
 		return nil, p, err
 	}
+	if isUserMethod(p.Method) {
+		// Silent only: a script never gets a browser or a prompt.
+		if opts.Credential, err = newUserSource(&opts, p, nil); err != nil {
+			return nil, p, err
+		}
+	}
 	s, err := exo.Connect(ctx, opts)
 	if err != nil {
+		if errors.Is(err, auth.ErrSignInRequired) {
+			return nil, p, signInExpired(err, p)
+		}
 		return nil, p, connectHint(err, p, p.ConnectionURI)
 	}
 	return s, p, nil
+}
+
+// Sign-in methods of a user, as Profile.Method records them.
+const (
+	methodPassword    = "password"
+	methodDevice      = "device"
+	methodInteractive = "interactive"
+)
+
+func isUserMethod(m string) bool {
+	return m == methodPassword || m == methodDevice || m == methodInteractive
+}
+
+func userMethod(s auth.UserSignIn) string {
+	switch s.(type) {
+	case auth.Password:
+		return methodPassword
+	case auth.DeviceCode:
+		return methodDevice
+	}
+	return methodInteractive
+}
+
+// userSignIn picks how a user signs in from connect's flags: a password (stdin, file,
+// EXOCTL_PASSWORD or the terminal), a device code, or the browser.
+func userSignIn(f *Factory, o *ConnectOptions) (auth.UserSignIn, error) {
+	envPassword := o.UPN != "" && !o.Device && !o.NoBrowser && f.Getenv("EXOCTL_PASSWORD") != ""
+	n := 0
+	for _, b := range []bool{o.UserPasswordStdin, o.CredentialFile != "", o.InlineCredential, o.Device, o.NoBrowser} {
+		if b {
+			n++
+		}
+	}
+	if n > 1 {
+		return nil, errors.New("choose one way to sign in: --password-stdin, --credential-file, --inline-credential, --device or --no-browser")
+	}
+	switch {
+	case o.UserPasswordStdin || o.CredentialFile != "" || envPassword:
+		if o.UPN == "" {
+			return nil, errors.New("a password sign-in needs the user: give --upn")
+		}
+		pw, err := readSecret(f, "password", o.UserPasswordStdin, o.CredentialFile, "EXOCTL_PASSWORD")
+		if err != nil {
+			return nil, err
+		}
+		if pw == "" {
+			return nil, fmt.Errorf("the password of %s is empty", o.UPN)
+		}
+		return auth.Password{Username: o.UPN, Password: pw}, nil
+	case o.InlineCredential:
+		return inlineCredential(f, o.UPN)
+	case o.Device:
+		return auth.DeviceCode{Prompt: func(msg string) { fmt.Fprintln(f.IO.ErrOut, msg) }}, nil
+	}
+	return auth.Interactive{LoginHint: o.UPN, OpenURL: func(u string) error {
+		if !o.NoBrowser {
+			if err := openBrowser(f, u); err == nil {
+				fmt.Fprintln(f.IO.ErrOut, "Sign in in the browser window that opened (Ctrl-C cancels).")
+				return nil
+			}
+		}
+		fmt.Fprintf(f.IO.ErrOut, "To sign in, open this address in a browser on this computer (Ctrl-C cancels):\n%s\n", u)
+		return nil
+	}}, nil
+}
+
+// openBrowser opens the sign-in page with EXOCTL_BROWSER (a command taking the URL, or "none"
+// to only print it), else the system's browser.
+func openBrowser(f *Factory, u string) error {
+	switch b := strings.TrimSpace(f.Getenv("EXOCTL_BROWSER")); b {
+	case "":
+		return auth.OpenBrowser(u)
+	case "none":
+		return errors.New("EXOCTL_BROWSER=none")
+	default:
+		return exec.Command(b, u).Start()
+	}
+}
+
+// inlineCredential asks for the user name (unless given) and the password at the terminal,
+// the password without echo (the module's -InlineCredential).
+func inlineCredential(f *Factory, upn string) (auth.UserSignIn, error) {
+	if !f.IO.Interactive {
+		return nil, errors.New("--inline-credential asks at the terminal, and there is none: use --upn with --password-stdin or --credential-file")
+	}
+	if upn == "" {
+		fmt.Fprint(f.IO.ErrOut, "User name: ")
+		line, err := bufio.NewReader(f.IO.In).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("read the user name: %w", err)
+		}
+		if upn = strings.TrimSpace(line); upn == "" {
+			return nil, errors.New("no user name given")
+		}
+	}
+	fmt.Fprint(f.IO.ErrOut, "Password: ")
+	b, err := term.ReadPassword(int(os.Stdin.Fd()))
+	fmt.Fprintln(f.IO.ErrOut)
+	if err != nil {
+		return nil, fmt.Errorf("read the password: %w", err)
+	}
+	if len(b) == 0 {
+		return nil, fmt.Errorf("the password of %s is empty", upn)
+	}
+	return auth.Password{Username: upn, Password: string(b)}, nil
+}
+
+// newUserSource builds the user source of a connection: its tenant's authority (the customer's
+// for --delegated-org), the module's app unless --app-id names another, the connection's token
+// cache, and the account the profile saved. It sets o.HTTPClient so that sign-in and cmdlets
+// share one client.
+func newUserSource(o *exo.Options, p *Profile, signIn auth.UserSignIn) (*auth.PublicSource, error) {
+	env, err := cloud.Lookup(o.Environment)
+	if err != nil {
+		return nil, err
+	}
+	authorityURI := env.AuthorityURI
+	if o.AuthorityURI != "" {
+		authorityURI = o.AuthorityURI
+	}
+	tenant := o.Organization
+	if o.DelegatedOrganization != "" {
+		tenant = o.DelegatedOrganization
+	}
+	authority, err := cloud.Authority(authorityURI, tenant)
+	if err != nil {
+		return nil, err
+	}
+	if o.HTTPClient == nil {
+		if o.HTTPClient, err = exo.HTTPClient(o.CAFile); err != nil {
+			return nil, err
+		}
+	}
+	return auth.NewPublicSource(auth.PublicConfig{
+		Authority: authority, ClientID: o.AppID, HTTPClient: o.HTTPClient, Cache: o.TokenCache,
+		HomeAccountID: p.HomeAccountID, Username: p.UserPrincipalName,
+	}, signIn)
+}
+
+// signInExpired is the one line a script sees when a user's saved sign-in cannot be renewed
+// without the user.
+func signInExpired(err error, p *Profile) error {
+	who := p.UserPrincipalName
+	if who == "" {
+		who = "the user"
+	}
+	msg := fmt.Sprintf("the sign-in of %s (connection %d) has expired or was revoked: run exoctl connect again", who, p.ID)
+	var ee *auth.EntraError
+	if errors.As(err, &ee) {
+		msg = fmt.Sprintf("the sign-in of %s (connection %d) can no longer be renewed (%s): run exoctl connect again", who, p.ID, strings.TrimSuffix(ee.Error(), "."))
+	}
+	return &hintError{msg, err}
 }
 
 // connectHint adds what to do when the service cannot be reached.

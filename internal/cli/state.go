@@ -22,26 +22,30 @@ import (
 )
 
 // Profile is a saved connection: everything needed to reconnect silently, no secrets. Secrets
-// (the certificate key, a brought token) live encrypted beside it; tokens in the token cache.
+// (the certificate key, a brought token) live encrypted beside it; tokens, a user's refresh
+// token included, in the token cache.
 type Profile struct {
-	ConnectionID          string    `json:"connection_id"`
-	ID                    int       `json:"id"`
-	Prefix                string    `json:"prefix,omitempty"`
-	Method                string    `json:"method"` // certificate, access-token
-	Environment           string    `json:"environment,omitempty"`
-	ConnectionURI         string    `json:"connection_uri,omitempty"`
-	AuthorityURI          string    `json:"authority_uri,omitempty"`
-	CAFile                string    `json:"ca_file,omitempty"`
-	Organization          string    `json:"organization,omitempty"`
-	DelegatedOrganization string    `json:"delegated_organization,omitempty"`
-	AppID                 string    `json:"app_id,omitempty"`
-	CertificateThumbprint string    `json:"certificate_thumbprint,omitempty"`
-	PageSize              int       `json:"page_size,omitempty"`
-	Emulator              bool      `json:"emulator,omitempty"`
-	UserPrincipalName     string    `json:"user_principal_name,omitempty"`
-	TenantID              string    `json:"tenant_id,omitempty"`
-	TokenExpiry           time.Time `json:"token_expiry"`
-	ConnectedAt           time.Time `json:"connected_at"`
+	ConnectionID          string `json:"connection_id"`
+	ID                    int    `json:"id"`
+	Prefix                string `json:"prefix,omitempty"`
+	Method                string `json:"method"` // certificate, access-token, password, device, interactive
+	Environment           string `json:"environment,omitempty"`
+	ConnectionURI         string `json:"connection_uri,omitempty"`
+	AuthorityURI          string `json:"authority_uri,omitempty"`
+	CAFile                string `json:"ca_file,omitempty"`
+	Organization          string `json:"organization,omitempty"`
+	DelegatedOrganization string `json:"delegated_organization,omitempty"`
+	AppID                 string `json:"app_id,omitempty"`
+	CertificateThumbprint string `json:"certificate_thumbprint,omitempty"`
+	PageSize              int    `json:"page_size,omitempty"`
+	Emulator              bool   `json:"emulator,omitempty"`
+	UserPrincipalName     string `json:"user_principal_name,omitempty"`
+	// HomeAccountID is the signed-in user's account in the token cache (uid.utid), which a
+	// user connection reconnects with silently. Passwords are never saved.
+	HomeAccountID string    `json:"home_account_id,omitempty"`
+	TenantID      string    `json:"tenant_id,omitempty"`
+	TokenExpiry   time.Time `json:"token_expiry"`
+	ConnectedAt   time.Time `json:"connected_at"`
 	// KeyStore is where the key of the connection's encrypted files lives, chosen when it was
 	// created: "keyring" (the OS keyring) or "file" (cache.key beside them; also profiles
 	// saved before exoctl knew keyrings).
