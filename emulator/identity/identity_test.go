@@ -110,6 +110,7 @@ type env struct {
 	store  *store.SQLite
 	keys   *token.Keys
 	posts  atomic.Int64 // token endpoint calls
+	skew   atomic.Int64 // nanoseconds the emulator's clock runs ahead
 	certs  [3]testCert
 	client *http.Client
 }
@@ -128,7 +129,10 @@ func register(t *testing.T, st store.Store, c testCert) {
 	}
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { t.Helper(); return newEnvWith(t, nil) }
+
+// newEnvWith is newEnv with the identity Config adjusted by tune (nil for none).
+func newEnvWith(t *testing.T, tune func(*identity.Config)) *env {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "emulator.db"))
@@ -163,12 +167,17 @@ func newEnv(t *testing.T) *env {
 		t.Fatalf("test server is not on loopback: %s", e.ts.URL)
 	}
 	e.base = e.ts.URL
-	h = identity.New(identity.Config{
+	cfg := identity.Config{
 		Store:     st,
 		Keys:      e.keys,
 		BaseURL:   e.base,
 		Resources: []string{e.base, exoRes, "https://ps.compliance.protection.outlook.com", "00000002-0000-0ff1-ce00-000000000000"},
-	})
+		Now:       func() time.Time { return time.Now().Add(time.Duration(e.skew.Load())) },
+	}
+	if tune != nil {
+		tune(&cfg)
+	}
+	h = identity.New(cfg)
 	e.client = e.ts.Client()
 	return e
 }

@@ -180,7 +180,13 @@ func (s *Server) refreshGrant(w http.ResponseWriter, req *tokenRequest) *aadErro
 // userTenant resolves the tenant of a user flow: the URL's, or for organizations/common the
 // one that owns the user name's domain.
 func (s *Server) userTenant(ctx context.Context, req *tokenRequest, username string) (tenantRef, *aadError) {
-	ref, aerr := s.resolveTenant(ctx, tenantOf(req.r), "invalid_request")
+	return s.userTenantIn(ctx, tenantOf(req.r), username)
+}
+
+// userTenantIn resolves the tenant segment seg for a user: the named tenant, or for
+// organizations/common the one that owns the user name's domain.
+func (s *Server) userTenantIn(ctx context.Context, seg, username string) (tenantRef, *aadError) {
+	ref, aerr := s.resolveTenant(ctx, seg, "invalid_request")
 	if aerr != nil || !ref.Meta {
 		return ref, aerr
 	}
@@ -222,15 +228,9 @@ func userCanSignIn(u store.User) *aadError {
 // clientApp finds the client of a user flow, in the tenant or (multi-tenant apps such as the
 // module's own) in any tenant, and authenticates it if it is confidential.
 func (s *Server) clientApp(ctx context.Context, req *tokenRequest) (store.App, *aadError) {
-	app, err := s.cfg.Store.App(ctx, req.ref.Tenant.ID, req.clientID)
-	if errors.Is(err, store.ErrNotFound) {
-		app, err = s.cfg.Store.AppAnyTenant(ctx, req.clientID)
-	}
-	if errors.Is(err, store.ErrNotFound) {
-		return app, errAppNotFound(req.clientID, req.ref.Segment)
-	}
-	if err != nil {
-		return app, errServer(err)
+	app, aerr := s.lookupApp(ctx, req.ref, req.clientID)
+	if aerr != nil {
+		return app, aerr
 	}
 	if app.Public {
 		return app, nil
@@ -246,6 +246,22 @@ func (s *Server) clientApp(ctx context.Context, req *tokenRequest) (store.App, *
 	}
 	if aerr := s.verifyAssertion(ctx, f.Get("client_assertion"), app, req.ref); aerr != nil {
 		return app, aerr
+	}
+	return app, nil
+}
+
+// lookupApp finds a user flow's client in the tenant or, for multi-tenant apps such as the
+// module's own, in any tenant, without authenticating it.
+func (s *Server) lookupApp(ctx context.Context, ref tenantRef, clientID string) (store.App, *aadError) {
+	app, err := s.cfg.Store.App(ctx, ref.Tenant.ID, clientID)
+	if errors.Is(err, store.ErrNotFound) {
+		app, err = s.cfg.Store.AppAnyTenant(ctx, clientID)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return app, errAppNotFound(clientID, ref.Segment)
+	}
+	if err != nil {
+		return app, errServer(err)
 	}
 	return app, nil
 }

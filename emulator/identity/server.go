@@ -30,6 +30,13 @@ type Config struct {
 	// TokenLifetime is how long access tokens live; zero means one hour. MSAL never caches a
 	// token with under five minutes left, so it must exceed that.
 	TokenLifetime time.Duration
+	// DeviceCodeInterval is the polling interval a device code answer asks for, and the
+	// shortest gap between polls before the emulator answers slow_down; zero means Entra's
+	// five seconds. Tests set a few milliseconds (the answer's interval, in whole seconds, is
+	// then 1).
+	DeviceCodeInterval time.Duration
+	// DeviceCodeLifetime is how long a device code stays usable; zero means Entra's 15 minutes.
+	DeviceCodeLifetime time.Duration
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -44,6 +51,8 @@ type Server struct {
 	log     *slog.Logger
 	life    time.Duration
 	refresh refreshCodec
+	// pending holds the short-lived state of browser and device sign-ins.
+	pending *sessions
 }
 
 // MinTokenLifetime is the shortest TokenLifetime New accepts: MSAL treats a token with under
@@ -67,6 +76,13 @@ func New(cfg Config) *Server {
 		s.life = MinTokenLifetime
 	}
 	s.refresh = refreshCodec{keys: cfg.Keys}
+	if s.cfg.DeviceCodeInterval <= 0 {
+		s.cfg.DeviceCodeInterval = 5 * time.Second
+	}
+	if s.cfg.DeviceCodeLifetime <= 0 {
+		s.cfg.DeviceCodeLifetime = 15 * time.Minute
+	}
+	s.pending = newSessions()
 	return s
 }
 
@@ -103,12 +119,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.tokenEndpoint(w, r, tenant, true)
 	case rest == "oauth2/token":
 		s.tokenEndpoint(w, r, tenant, false)
+	case rest == "oauth2/v2.0/authorize":
+		s.authorize(w, r, tenant)
+	case rest == "login":
+		s.login(w, r)
+	case rest == "oauth2/v2.0/devicecode":
+		s.deviceCode(w, r, tenant, true)
+	case rest == "oauth2/devicecode":
+		s.deviceCode(w, r, tenant, false)
+	case rest == "oauth2/deviceauth":
+		s.deviceAuth(w, r)
 	case len(seg) == 1 && low[0] == "error":
 		// error_uri of every error answer.
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintf(w, "AADSTS%s: the emulator's Entra ID refused a request; its answer's error_description says what is wrong and what to do.\n", r.URL.Query().Get("code"))
 	default:
-		http.Error(w, "The emulator's Entra ID has no endpoint at "+r.URL.Path+". It serves /{tenant}/v2.0/.well-known/openid-configuration, /{tenant}/oauth2/v2.0/token, /{tenant}/oauth2/token, /{tenant}/discovery/v2.0/keys, /common/discovery/instance and /common/UserRealm/{upn}.", http.StatusNotFound)
+		http.Error(w, "The emulator's Entra ID has no endpoint at "+r.URL.Path+". It serves /{tenant}/v2.0/.well-known/openid-configuration, /{tenant}/oauth2/v2.0/authorize, /{tenant}/oauth2/v2.0/token, /{tenant}/oauth2/token, /{tenant}/oauth2/v2.0/devicecode, /common/oauth2/deviceauth, /{tenant}/discovery/v2.0/keys, /common/discovery/instance and /common/UserRealm/{upn}.", http.StatusNotFound)
 	}
 }
 
@@ -180,20 +206,31 @@ type errorBody struct {
 	Suberror      string `json:"suberror,omitempty"`
 }
 
+// traced is an error as Entra reports it: the description with its trace suffix, and the
+// trace data on their own. It logs the refusal.
+type traced struct {
+	desc, trace, corr, ts, uri string
+}
+
+func (s *Server) trace(r *http.Request, e *aadError) traced {
+	t := traced{trace: uuid.NewString(), corr: correlationID(r), ts: s.now().UTC().Format("2006-01-02 15:04:05Z")}
+	t.desc = fmt.Sprintf("AADSTS%d: %s\r\nTrace ID: %s\r\nCorrelation ID: %s\r\nTimestamp: %s", e.Code, e.Msg, t.trace, t.corr, t.ts)
+	t.uri = fmt.Sprintf("%s/error?code=%d", s.base, e.Code)
+	s.log.InfoContext(r.Context(), "identity: refused", "path", r.URL.Path, "code", e.Code, "error", e.Err, "msg", e.Msg, "correlation_id", t.corr)
+	return t
+}
+
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, e *aadError) {
-	trace := uuid.NewString()
-	corr := correlationID(r)
-	ts := s.now().UTC().Format("2006-01-02 15:04:05Z")
-	w.Header().Set("x-ms-request-id", trace)
-	s.log.InfoContext(r.Context(), "identity: refused", "path", r.URL.Path, "code", e.Code, "error", e.Err, "msg", e.Msg, "correlation_id", corr)
+	t := s.trace(r, e)
+	w.Header().Set("x-ms-request-id", t.trace)
 	s.writeJSON(w, r, e.Status, errorBody{
 		Error:         e.Err,
-		Description:   fmt.Sprintf("AADSTS%d: %s\r\nTrace ID: %s\r\nCorrelation ID: %s\r\nTimestamp: %s", e.Code, e.Msg, trace, corr, ts),
+		Description:   t.desc,
 		Codes:         []int{e.Code},
-		Timestamp:     ts,
-		TraceID:       trace,
-		CorrelationID: corr,
-		ErrorURI:      fmt.Sprintf("%s/error?code=%d", s.base, e.Code),
+		Timestamp:     t.ts,
+		TraceID:       t.trace,
+		CorrelationID: t.corr,
+		ErrorURI:      t.uri,
 		Suberror:      e.Suberror,
 	})
 }

@@ -64,6 +64,10 @@ func (s *Server) tokenEndpoint(w http.ResponseWriter, r *http.Request, tenant st
 		aerr = s.passwordGrant(w, req)
 	case "refresh_token":
 		aerr = s.refreshGrant(w, req)
+	case "authorization_code":
+		aerr = s.authCodeGrant(w, req)
+	case "device_code", "urn:ietf:params:oauth:grant-type:device_code":
+		aerr = s.deviceCodeGrant(w, req)
 	default:
 		aerr = errUnsupportedGrant(grant)
 	}
