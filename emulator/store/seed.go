@@ -71,7 +71,56 @@ type SeedResult struct {
 	TenantID, TenantName string
 	AppID                string
 	Users                []SeedUser
+	// ManagedIdentities are the tenant's managed identities (service principals stored as Apps).
+	ManagedIdentities []SeedManagedIdentity
 }
+
+// SeedManagedIdentity is a seeded managed identity: a service principal whose tokens come from
+// the emulator's managed identity endpoints (IMDS, App Service, Cloud Shell, Azure Arc) instead
+// of a credential.
+type SeedManagedIdentity struct {
+	Name           string
+	ClientID       string // the service principal's app id
+	ObjectID       string // the service principal's object id (principal id)
+	ResourceID     string // the Azure resource id: the VM for system-assigned, the identity for user-assigned
+	SystemAssigned bool
+	Roles          []string // directory role display names
+	AppRoles       []string // application permissions on Exchange, e.g. Exchange.ManageAsApp
+	Description    string
+}
+
+// Demo managed identities: fixed GUIDs so emulator.json, scripts and token caches stay valid.
+const (
+	DemoSubscriptionID = "9a1c5e3b-7d42-4f86-b0e9-2c6d8f4a1b57"
+	DemoResourceGroup  = "exoctl-rg"
+	// exoctl-vm's system-assigned identity, with Exchange.ManageAsApp and Exchange Administrator.
+	DemoVMIdentityClientID = "3b8d6f21-5c4e-4a97-8e1d-0f2a7c9b6e45"
+	DemoVMIdentityObjectID = "c1e7a9d3-2b64-4f58-9a0c-7d3e5b1f8c26"
+	// exoctl-automation-uami, user-assigned, with Exchange.ManageAsApp and Exchange Administrator.
+	DemoAutomationIdentityClientID = "5e2a9c7f-1d38-4b64-a5f0-8c4d2e6b9a13"
+	DemoAutomationIdentityObjectID = "e4b6d8f2-3a1c-4e79-b2d5-9f0a6c8e1d74"
+	// exoctl-norole-uami, user-assigned, with no Exchange permission or role.
+	DemoNoRoleIdentityClientID = "8f4c2a6e-9b17-4d35-8c6a-1e5f3b7d2a98"
+	DemoNoRoleIdentityObjectID = "a7d3f1b9-6e25-4c48-9d7b-3b8e0f2c5a61"
+)
+
+// demoManagedIdentities are the demo tenant's managed identities; Roles hold role template ids
+// here (SeedInfo reports display names).
+var demoManagedIdentities = []SeedManagedIdentity{{
+	Name: "exoctl-vm", ClientID: DemoVMIdentityClientID, ObjectID: DemoVMIdentityObjectID, SystemAssigned: true,
+	ResourceID: "/subscriptions/" + DemoSubscriptionID + "/resourceGroups/" + DemoResourceGroup + "/providers/Microsoft.Compute/virtualMachines/exoctl-vm",
+	Roles:      []string{RoleExchangeAdministrator}, AppRoles: []string{AppRoleManageAsApp},
+	Description: "system-assigned identity of the VM exoctl-vm, with Exchange.ManageAsApp and Exchange Administrator",
+}, {
+	Name: "exoctl-automation-uami", ClientID: DemoAutomationIdentityClientID, ObjectID: DemoAutomationIdentityObjectID,
+	ResourceID: "/subscriptions/" + DemoSubscriptionID + "/resourceGroups/" + DemoResourceGroup + "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/exoctl-automation-uami",
+	Roles:      []string{RoleExchangeAdministrator}, AppRoles: []string{AppRoleManageAsApp},
+	Description: "user-assigned identity with Exchange.ManageAsApp and Exchange Administrator",
+}, {
+	Name: "exoctl-norole-uami", ClientID: DemoNoRoleIdentityClientID, ObjectID: DemoNoRoleIdentityObjectID,
+	ResourceID:  "/subscriptions/" + DemoSubscriptionID + "/resourceGroups/" + DemoResourceGroup + "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/exoctl-norole-uami",
+	Description: "user-assigned identity with no Exchange permission or role (Exchange refuses it)",
+}}
 
 // RoleDisplayName names a directory role template id, or returns the id when unknown.
 func RoleDisplayName(templateID string) string {
@@ -139,6 +188,15 @@ func SeedInfo(seed string) (*SeedResult, error) {
 			su.TOTPSecret = demoTOTPSecret
 		}
 		res.Users = append(res.Users, su)
+	}
+	for _, mi := range demoManagedIdentities {
+		ids := mi.Roles
+		mi.Roles = nil
+		for _, r := range ids {
+			mi.Roles = append(mi.Roles, RoleDisplayName(r))
+		}
+		mi.AppRoles = append([]string(nil), mi.AppRoles...)
+		res.ManagedIdentities = append(res.ManagedIdentities, mi)
 	}
 	return res, nil
 }
@@ -235,6 +293,12 @@ func seedDirectory(ctx context.Context, s Store, opts SeedOptions, created time.
 		TenantID: DemoTenantID, AppID: ModulePublicAppID, ObjectID: demoID("app/" + ModulePublicAppID),
 		DisplayName: modulePublicAppName, Public: true, RedirectURIs: []string{"http://localhost"},
 	}}
+	for _, mi := range demoManagedIdentities {
+		apps = append(apps, App{
+			TenantID: DemoTenantID, AppID: mi.ClientID, ObjectID: mi.ObjectID, DisplayName: mi.Name,
+			AppRoles: mi.AppRoles, DirectoryRoles: mi.Roles,
+		})
+	}
 	for _, a := range apps {
 		if err := s.PutApp(ctx, a); err != nil {
 			return err

@@ -211,3 +211,45 @@ func BenchmarkSeedLarge(b *testing.B) {
 		}
 	}
 }
+
+func TestSeedManagedIdentities(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	res, err := Seed(ctx, s, SeedOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.ManagedIdentities) != 3 {
+		t.Fatalf("managed identities = %+v", res.ManagedIdentities)
+	}
+	want := map[string]struct {
+		client, object string
+		system, role   bool
+	}{
+		"exoctl-vm":              {DemoVMIdentityClientID, DemoVMIdentityObjectID, true, true},
+		"exoctl-automation-uami": {DemoAutomationIdentityClientID, DemoAutomationIdentityObjectID, false, true},
+		"exoctl-norole-uami":     {DemoNoRoleIdentityClientID, DemoNoRoleIdentityObjectID, false, false},
+	}
+	for _, mi := range res.ManagedIdentities {
+		w, ok := want[mi.Name]
+		if !ok || mi.ClientID != w.client || mi.ObjectID != w.object || mi.SystemAssigned != w.system || !strings.HasPrefix(mi.ResourceID, "/subscriptions/"+DemoSubscriptionID+"/resourceGroups/") {
+			t.Errorf("identity %+v", mi)
+		}
+		if w.role && (len(mi.Roles) != 1 || mi.Roles[0] != "Exchange Administrator") {
+			t.Errorf("%s roles = %v", mi.Name, mi.Roles)
+		}
+		app, err := s.App(ctx, DemoTenantID, mi.ClientID)
+		if err != nil || app.ObjectID != mi.ObjectID || app.DisplayName != mi.Name || app.Public {
+			t.Fatalf("app of %s = %+v, %v", mi.Name, app, err)
+		}
+		hasRole := len(app.AppRoles) == 1 && app.AppRoles[0] == AppRoleManageAsApp && len(app.DirectoryRoles) == 1 && app.DirectoryRoles[0] == RoleExchangeAdministrator
+		if hasRole != w.role || (!w.role && (len(app.AppRoles) != 0 || len(app.DirectoryRoles) != 0)) {
+			t.Errorf("%s: app roles %v, directory roles %v", mi.Name, app.AppRoles, app.DirectoryRoles)
+		}
+	}
+	// SeedInfo reports the same without writing.
+	info, _ := SeedInfo(SeedDemo)
+	if len(info.ManagedIdentities) != 3 || info.ManagedIdentities[0].ClientID != DemoVMIdentityClientID {
+		t.Errorf("SeedInfo managed identities = %+v", info.ManagedIdentities)
+	}
+}
