@@ -267,21 +267,23 @@ func (s *Server) lookupApp(ctx context.Context, ref tenantRef, clientID string) 
 }
 
 // delegatedScopes is the scp claim for a request: the permissions it names, or for /.default
-// what the app is consented to (the module's app: its AdminApi permissions).
+// (and v1 requests, which name only a resource) what the app is consented to (the module's
+// app: its AdminApi permissions).
 func delegatedScopes(app store.App, scopeOut string) string {
+	consented := "Exchange.Manage"
+	if strings.EqualFold(app.AppID, ModuleAppID) {
+		consented = "AdminApi.AccessAsUser.All FfoPowerShell.AccessAsUser.All RemotePowerShell.AccessAsUser.All VivaFeatureAccessPolicy.Manage.All"
+	}
 	var perms []string
 	for _, sc := range strings.Fields(scopeOut) {
 		p := sc[strings.LastIndexByte(sc, '/')+1:]
 		if strings.EqualFold(p, ".default") {
-			if strings.EqualFold(app.AppID, ModuleAppID) {
-				return "AdminApi.AccessAsUser.All FfoPowerShell.AccessAsUser.All RemotePowerShell.AccessAsUser.All VivaFeatureAccessPolicy.Manage.All"
-			}
-			return "Exchange.Manage"
+			return consented
 		}
 		perms = append(perms, p)
 	}
 	if len(perms) == 0 {
-		return "Exchange.Manage"
+		return consented
 	}
 	return strings.Join(perms, " ")
 }
