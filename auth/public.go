@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -152,9 +153,25 @@ func (s *PublicSource) findAccount(ctx context.Context) (public.Account, error) 
 func (s *PublicSource) signInRequired(silentErr error) error {
 	var call msalerrors.CallErr
 	if errors.As(silentErr, &call) && call.Resp != nil {
-		return fmt.Errorf("%w: %w", ErrSignInRequired, FromMSAL(silentErr))
+		return fmt.Errorf("%w: %w", ErrSignInRequired, fromMSAL(silentErr))
 	}
 	return ErrSignInRequired
+}
+
+// fromMSAL is FromMSAL for errors whose response body MSAL has already read (the device
+// code poll reads it to tell authorization_pending apart): the body is also at the end of the
+// error's text, after the first line.
+func fromMSAL(err error) error {
+	var call msalerrors.CallErr
+	if errors.As(err, &call) && call.Resp != nil && call.Err != nil {
+		if _, body, ok := strings.Cut(call.Err.Error(), "\n"); ok && strings.HasPrefix(strings.TrimSpace(body), "{") {
+			resp := *call.Resp
+			resp.Body = io.NopCloser(strings.NewReader(body))
+			call.Resp = &resp
+			return FromMSAL(call)
+		}
+	}
+	return FromMSAL(err)
 }
 
 func tokenOf(r public.AuthResult) Token {
@@ -194,7 +211,7 @@ func passwordError(user string, err error) error {
 	case strings.Contains(msg, "unknown account type"):
 		return fmt.Errorf("Microsoft Entra ID does not know the domain of %s: check the user name (--upn) and --authority", user)
 	}
-	return FromMSAL(err)
+	return fromMSAL(err)
 }
 
 // DeviceCode signs a user in on another device (the module's -Device): Prompt gets the
@@ -207,7 +224,7 @@ type DeviceCode struct {
 func (d DeviceCode) acquire(ctx context.Context, c public.Client, scopes []string) (public.AuthResult, error) {
 	dc, err := c.AcquireTokenByDeviceCode(ctx, scopes)
 	if err != nil {
-		return public.AuthResult{}, FromMSAL(err)
+		return public.AuthResult{}, fromMSAL(err)
 	}
 	if d.Prompt != nil {
 		d.Prompt(dc.Result.Message)
@@ -217,7 +234,7 @@ func (d DeviceCode) acquire(ctx context.Context, c public.Client, scopes []strin
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 			return r, errors.New("the device code expired before the sign-in was completed: run the command again and sign in within the time shown")
 		}
-		return r, FromMSAL(err)
+		return r, fromMSAL(err)
 	}
 	return r, nil
 }
@@ -245,7 +262,7 @@ func (i Interactive) acquire(ctx context.Context, c public.Client, scopes []stri
 	}
 	r, err := c.AcquireTokenInteractive(ctx, scopes, opts...)
 	if err != nil {
-		return r, FromMSAL(err)
+		return r, fromMSAL(err)
 	}
 	return r, nil
 }

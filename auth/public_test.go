@@ -4,12 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/cache"
 
@@ -227,4 +231,165 @@ func TestPublicPasswordFederated(t *testing.T) {
 	if !errors.Is(err, ErrFederated) || !strings.Contains(err.Error(), "ROPC") || strings.Contains(err.Error(), "Secret-1") {
 		t.Errorf("federated: %v", err)
 	}
+}
+
+var deviceMessageRe = regexp.MustCompile(`open the page (\S+) and enter the code (\S+)`)
+
+// deviceUser waits for the device code message and plays the user on the device login page.
+func deviceUser(t *testing.T, e *emulator.Emulator, b testBrowser, messages <-chan string, done chan<- error) {
+	msg := <-messages
+	m := deviceMessageRe.FindStringSubmatch(msg)
+	if m == nil {
+		done <- fmt.Errorf("device code message %q names no page and code", msg)
+		return
+	}
+	b.client, b.userCode = e.HTTPClient(), m[2]
+	_, err := b.signIn(m[1])
+	done <- err
+}
+
+func TestPublicDeviceCode(t *testing.T) {
+	e := startEmulator(t)
+	scope := e.URL + "/.default"
+	cases := []struct {
+		name, upn string
+		mfa       bool
+	}{
+		{"password", "admin@contoso.onmicrosoft.com", false},
+		{"mfa", "adele.vance@contoso.com", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			b := testBrowser{user: tc.upn, password: seeded(t, e, tc.upn)}
+			if tc.mfa {
+				b.totpSecret = totpSecret(t, e, tc.upn)
+			}
+			messages, done := make(chan string, 1), make(chan error, 1)
+			s, err := NewPublicSource(publicConfig(e, &memCache{}), DeviceCode{Prompt: func(m string) { messages <- m }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			go deviceUser(t, e, b, messages, done)
+			tok, err := s.Token(context.Background(), scope)
+			if perr := <-done; perr != nil {
+				t.Fatalf("device page: %v", perr)
+			}
+			if err != nil || tok.Claims.User() != tc.upn {
+				t.Fatalf("device sign-in: user %q, %v", tok.Claims.User(), err)
+			}
+		})
+	}
+
+	t.Run("declined", func(t *testing.T) {
+		messages, done := make(chan string, 1), make(chan error, 1)
+		s, _ := NewPublicSource(publicConfig(e, &memCache{}), DeviceCode{Prompt: func(m string) { messages <- m }})
+		go deviceUser(t, e, testBrowser{cancel: true}, messages, done)
+		_, err := s.Token(context.Background(), scope)
+		<-done
+		if err == nil || !strings.Contains(err.Error(), "declined") {
+			t.Errorf("declined: %v", err)
+		}
+	})
+
+	t.Run("ctrl-c", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		s, _ := NewPublicSource(publicConfig(e, &memCache{}), DeviceCode{Prompt: func(string) { cancel() }})
+		start := time.Now()
+		if _, err := s.Token(ctx, scope); !errors.Is(err, context.Canceled) || time.Since(start) > 5*time.Second {
+			t.Errorf("cancelled device sign-in: %v after %v", err, time.Since(start))
+		}
+	})
+}
+
+func totpSecret(t *testing.T, e *emulator.Emulator, upn string) string {
+	t.Helper()
+	for _, tn := range e.Info.Tenants {
+		if u, err := e.Store().User(context.Background(), tn.ID, upn); err == nil {
+			return u.TOTPSecret
+		}
+	}
+	t.Fatalf("no user %s in the store", upn)
+	return ""
+}
+
+func TestPublicInteractive(t *testing.T) {
+	e := startEmulator(t)
+	scope := e.URL + "/.default"
+	cases := []struct {
+		name, upn string
+		mfa       bool
+	}{
+		{"password", "megan.bowen@contoso.com", false},
+		{"mfa", "adele.vance@contoso.com", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			b := testBrowser{client: e.HTTPClient(), user: tc.upn, password: seeded(t, e, tc.upn)}
+			if tc.mfa {
+				b.totpSecret = totpSecret(t, e, tc.upn)
+			}
+			done := make(chan error, 1)
+			var opened string
+			mc := &memCache{}
+			s, err := NewPublicSource(publicConfig(e, mc), Interactive{LoginHint: tc.upn, OpenURL: func(u string) error {
+				opened = u
+				go func() { _, err := b.signIn(u); done <- err }()
+				return nil
+			}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok, err := s.Token(context.Background(), scope)
+			if perr := <-done; perr != nil {
+				t.Fatalf("browser: %v", perr)
+			}
+			if err != nil || tok.Claims.User() != tc.upn {
+				t.Fatalf("interactive sign-in: user %q, %v", tok.Claims.User(), err)
+			}
+			u, _ := url.Parse(opened)
+			q := u.Query()
+			if q.Get("login_hint") != tc.upn || !strings.HasPrefix(q.Get("redirect_uri"), "http://localhost:") || q.Get("code_challenge_method") != "S256" {
+				t.Errorf("authorize URL: %s", opened)
+			}
+			// Later: silent, no browser.
+			s2, _ := NewPublicSource(publicConfig(e, mc), nil)
+			if _, err := s2.Token(context.Background(), scope); err != nil {
+				t.Errorf("silent after interactive: %v", err)
+			}
+		})
+	}
+
+	t.Run("wrong password", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		b := testBrowser{client: e.HTTPClient(), user: "megan.bowen@contoso.com", password: "Wrong-Pw-1"}
+		done := make(chan error, 1)
+		s, _ := NewPublicSource(publicConfig(e, &memCache{}), Interactive{OpenURL: func(u string) error {
+			go func() {
+				_, err := b.signIn(u)
+				done <- err
+				cancel() // the user gives up: Ctrl-C
+			}()
+			return nil
+		}})
+		_, err := s.Token(ctx, scope)
+		if perr := <-done; perr == nil || !strings.Contains(perr.Error(), "50126") {
+			t.Errorf("sign-in page: %v", perr)
+		}
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("cancelled: %v", err)
+		}
+	})
+
+	t.Run("cancel", func(t *testing.T) {
+		b := testBrowser{client: e.HTTPClient(), cancel: true}
+		s, _ := NewPublicSource(publicConfig(e, &memCache{}), Interactive{OpenURL: func(u string) error {
+			go b.signIn(u)
+			return nil
+		}})
+		_, err := s.Token(context.Background(), scope)
+		if err == nil || !strings.Contains(err.Error(), "declined") {
+			t.Errorf("cancelled in the browser: %v", err)
+		}
+	})
 }

@@ -1,0 +1,114 @@
+package auth
+
+import (
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/base32"
+	"encoding/binary"
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// testBrowser plays a user on the emulator's sign-in pages with net/http: it fills the user
+// name, password, verification code and device code fields, and posts the auto-submitting
+// answer to the redirect URI as the page's script would.
+type testBrowser struct {
+	client                     *http.Client
+	user, password, totpSecret string
+	userCode                   string // device flow
+	cancel                     bool   // press Cancel instead of signing in
+}
+
+var (
+	formRe  = regexp.MustCompile(`(?s)<form\b([^>]*)>(.*?)</form>`)
+	inputRe = regexp.MustCompile(`<input\b[^>]*>`)
+	attrRe  = regexp.MustCompile(`([a-zA-Z_-]+)="([^"]*)"`)
+	errRe   = regexp.MustCompile(`(?s)id="error"[^>]*>(.*?)</p>`)
+)
+
+func attrs(tag string) map[string]string {
+	m := map[string]string{}
+	for _, a := range attrRe.FindAllStringSubmatch(tag, -1) {
+		m[a[1]] = html.UnescapeString(a[2])
+	}
+	return m
+}
+
+// signIn starts at u (an authorize URL, or the device login page) and goes on until the
+// sign-in is answered. It returns the last page's text.
+func (b *testBrowser) signIn(u string) (string, error) {
+	c := *b.client
+	c.Jar, _ = cookiejar.New(nil)
+	resp, err := c.Get(u)
+	for step := 0; step < 8; step++ {
+		if err != nil {
+			return "", err
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		page := string(body)
+		if m := errRe.FindStringSubmatch(page); m != nil {
+			return page, fmt.Errorf("sign-in page says: %s", html.UnescapeString(strings.TrimSpace(m[1])))
+		}
+		fm := formRe.FindStringSubmatch(page)
+		if fm == nil {
+			return page, nil // a final message page
+		}
+		form := attrs(fm[1])
+		v := url.Values{}
+		for _, in := range inputRe.FindAllString(fm[2], -1) {
+			a := attrs(in)
+			if a["name"] != "" {
+				v.Set(a["name"], a["value"])
+			}
+		}
+		action, err := resp.Request.URL.Parse(form["action"])
+		if err != nil {
+			return page, err
+		}
+		switch {
+		case form["id"] == "response":
+			// The answer to the client's loopback listener.
+			r, err := c.PostForm(action.String(), v)
+			if err != nil {
+				return page, err
+			}
+			body, _ := io.ReadAll(r.Body)
+			r.Body.Close()
+			return string(body), nil
+		case b.cancel && strings.Contains(fm[2], `id="cancel"`):
+			v.Set("cancel", "1")
+		case strings.Contains(fm[2], `id="code"`):
+			v.Set("user_code", b.userCode)
+		case strings.Contains(fm[2], `id="otc"`):
+			v.Set("otc", totpCode(b.totpSecret, time.Now()))
+		case strings.Contains(fm[2], `id="password"`):
+			v.Set("username", b.user)
+			v.Set("password", b.password)
+		}
+		resp, err = c.PostForm(action.String(), v)
+	}
+	return "", fmt.Errorf("the sign-in did not end after 8 pages")
+}
+
+// totpCode is an authenticator app's code (RFC 6238: SHA-1, 30 s, 6 digits).
+func totpCode(secret string, t time.Time) string {
+	key, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(strings.ToUpper(strings.TrimRight(secret, "=")))
+	if err != nil {
+		return "000000"
+	}
+	var msg [8]byte
+	binary.BigEndian.PutUint64(msg[:], uint64(t.Unix()/30))
+	h := hmac.New(sha1.New, key)
+	h.Write(msg[:])
+	sum := h.Sum(nil)
+	off := sum[len(sum)-1] & 0xf
+	return fmt.Sprintf("%06d", (binary.BigEndian.Uint32(sum[off:off+4])&0x7fffffff)%1000000)
+}
