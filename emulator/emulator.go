@@ -24,6 +24,7 @@ import (
 	"github.com/exoctl/exoctl/emulator/exchange"
 	"github.com/exoctl/exoctl/emulator/identity"
 	"github.com/exoctl/exoctl/emulator/internal/token"
+	"github.com/exoctl/exoctl/emulator/managedidentity"
 	"github.com/exoctl/exoctl/emulator/store"
 )
 
@@ -48,6 +49,10 @@ type Config struct {
 	// TokenLifetime of issued access tokens (1h when 0).
 	TokenLifetime time.Duration
 	Logger        *slog.Logger
+	// ArcKeyDir is where the Azure Arc endpoint writes its challenge key files (the data
+	// folder's azcmagent-tokens when empty). MSAL reads them only from /var/opt/azcmagent/tokens
+	// on Linux, so exercising MSAL's Arc source needs that folder here and writable.
+	ArcKeyDir string
 }
 
 // Info is the content of emulator.json.
@@ -57,6 +62,27 @@ type Info struct {
 	Authority     string       `json:"authority"`
 	ConnectionURI string       `json:"connection_uri"`
 	Tenants       []TenantInfo `json:"tenants"`
+	// ManagedIdentity tells where the managed identity endpoints are.
+	ManagedIdentity *ManagedIdentityEndpoints `json:"managed_identity,omitempty"`
+}
+
+// ManagedIdentityEndpoints are the emulator's managed identity endpoints, as the environment
+// variables MSAL reads them from: App Service sets IDENTITY_ENDPOINT=app_service_endpoint and
+// IDENTITY_HEADER=identity_header; Cloud Shell sets MSI_ENDPOINT=cloud_shell_endpoint; Azure Arc
+// sets IDENTITY_ENDPOINT=arc_endpoint and IMDS_ENDPOINT=arc_imds_endpoint; Service Fabric sets
+// IDENTITY_ENDPOINT=service_fabric_endpoint, IDENTITY_HEADER and
+// IDENTITY_SERVER_THUMBPRINT=service_fabric_thumbprint. IMDS has no variable: a client sends what
+// it meant for http://169.254.169.254 to imds_endpoint instead.
+type ManagedIdentityEndpoints struct {
+	IMDSEndpoint            string `json:"imds_endpoint"`
+	AppServiceEndpoint      string `json:"app_service_endpoint"`
+	IdentityHeader          string `json:"identity_header"`
+	CloudShellEndpoint      string `json:"cloud_shell_endpoint"`
+	ArcEndpoint             string `json:"arc_endpoint"`
+	ArcIMDSEndpoint         string `json:"arc_imds_endpoint"`
+	ArcKeyDir               string `json:"arc_key_dir"`
+	ServiceFabricEndpoint   string `json:"service_fabric_endpoint"`
+	ServiceFabricThumbprint string `json:"service_fabric_thumbprint"`
 }
 
 // TenantInfo describes a seeded tenant.
@@ -65,6 +91,20 @@ type TenantInfo struct {
 	ID    string     `json:"id"`
 	Apps  []AppInfo  `json:"apps"`
 	Users []UserInfo `json:"users"`
+	// ManagedIdentities are the tenant's managed identities, all offered by the endpoints.
+	ManagedIdentities []ManagedIdentityInfo `json:"managed_identities,omitempty"`
+}
+
+// ManagedIdentityInfo describes a seeded managed identity.
+type ManagedIdentityInfo struct {
+	Name           string   `json:"name"`
+	ClientID       string   `json:"client_id"`
+	ObjectID       string   `json:"object_id"`
+	ResourceID     string   `json:"resource_id"`
+	SystemAssigned bool     `json:"system_assigned"`
+	Roles          []string `json:"roles"`
+	AppRoles       []string `json:"app_roles"`
+	Description    string   `json:"description,omitempty"`
 }
 
 // AppInfo describes a seeded app registration and its certificate files.
@@ -168,8 +208,14 @@ func Start(ctx context.Context, cfg Config) (*Emulator, error) {
 		Store: e.store, Keys: keys, BaseURL: e.URL, Resources: resources,
 		TokenLifetime: cfg.TokenLifetime, Logger: log,
 	})
+	miInfo, mi, err := managedIdentities(dir, cfg, e.URL, p, tenants, managedidentity.Config{
+		Store: e.store, Keys: keys, Resources: resources, TokenLifetime: cfg.TokenLifetime, Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
 	e.srv = &http.Server{
-		Handler:           route(ex, id, log),
+		Handler:           route(ex, id, mi, log),
 		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{p.serverCert}, MinVersion: tls.VersionTLS12},
 		ReadHeaderTimeout: 10 * time.Second,
 		MaxHeaderBytes:    64 << 10,
@@ -183,6 +229,7 @@ func Start(ctx context.Context, cfg Config) (*Emulator, error) {
 		ConnectionURI: e.URL,
 		Tenants:       tenants,
 	}
+	e.Info.ManagedIdentity = miInfo
 	go func() { e.done <- e.srv.ServeTLS(e.ln, "", "") }()
 	if err := writeJSON(filepath.Join(dir, InfoFile), e.Info); err != nil {
 		return nil, err
@@ -204,12 +251,15 @@ var exchangeResources = []string{
 	"00000002-0000-0ff1-ce00-000000000000",
 }
 
-// route sends /adminapi/ to Exchange and everything else to Entra ID.
-func route(ex, id http.Handler, log *slog.Logger) http.Handler {
+// route sends /adminapi/ to Exchange, the managed identity endpoints to mi and everything else
+// to Entra ID.
+func route(ex, id, mi http.Handler, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		if strings.HasPrefix(strings.ToLower(r.URL.Path), "/adminapi/") {
 			ex.ServeHTTP(w, r)
+		} else if managedidentity.Handles(r.URL.Path) {
+			mi.ServeHTTP(w, r)
 		} else {
 			id.ServeHTTP(w, r)
 		}
@@ -310,6 +360,12 @@ func seedOnce(ctx context.Context, s store.Store, dir, seed string, p *pki) ([]T
 		}}}
 		for _, u := range res.Users {
 			t.Users = append(t.Users, UserInfo{UPN: u.UPN, Password: u.Password, Roles: u.Roles})
+		}
+		for _, m := range res.ManagedIdentities {
+			t.ManagedIdentities = append(t.ManagedIdentities, ManagedIdentityInfo{
+				Name: m.Name, ClientID: m.ClientID, ObjectID: m.ObjectID, ResourceID: m.ResourceID,
+				SystemAssigned: m.SystemAssigned, Roles: m.Roles, AppRoles: m.AppRoles, Description: m.Description,
+			})
 		}
 		tenants = []TenantInfo{t}
 		if err := writeJSON(path, tenants); err != nil {
