@@ -119,7 +119,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.tokenEndpoint(w, r, tenant, true)
 	case rest == "oauth2/token":
 		s.tokenEndpoint(w, r, tenant, false)
-	case rest == "oauth2/v2.0/authorize":
+	case rest == "oauth2/v2.0/authorize" || rest == "oauth2/authorize":
 		s.authorize(w, r, tenant)
 	case rest == "login":
 		s.login(w, r)

@@ -95,6 +95,7 @@ type sessions struct {
 	codes     map[string]*authCode
 	devices   map[string]*deviceAuth // by device code
 	userCodes map[string]string      // user code -> device code
+	usedOTPs  map[string]time.Time   // tenant/oid/code -> when it can no longer be valid
 	swept     time.Time
 }
 
@@ -104,6 +105,7 @@ func newSessions() *sessions {
 		codes:     map[string]*authCode{},
 		devices:   map[string]*deviceAuth{},
 		userCodes: map[string]string{},
+		usedOTPs:  map[string]time.Time{},
 	}
 }
 
@@ -128,6 +130,11 @@ func (p *sessions) sweep(now time.Time) {
 	for k, v := range p.codes {
 		if now.After(v.expires) {
 			delete(p.codes, k)
+		}
+	}
+	for k, v := range p.usedOTPs {
+		if now.After(v) {
+			delete(p.usedOTPs, k)
 		}
 	}
 	for k, v := range p.devices {
@@ -308,4 +315,17 @@ func (p *sessions) pollDevice(deviceCode string, now time.Time, interval time.Du
 		return *d, pollTooFast
 	}
 	return *d, pollPending
+}
+
+// useOTP records a verification code as used and reports whether it was unused. A TOTP code
+// is valid for at most three 30-second steps, so it is remembered that long.
+func (p *sessions) useOTP(key string, now time.Time) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.sweep(now)
+	if until, used := p.usedOTPs[key]; used && now.Before(until) {
+		return false
+	}
+	p.usedOTPs[key] = now.Add(2 * time.Minute)
+	return true
 }

@@ -90,6 +90,10 @@ func (s *Server) checkAuthorizeRequest(r *http.Request, sg *signin, ref tenantRe
 			"response_type '%s' is not enabled for the application. The emulator signs users in with the authorization code flow: use response_type=code.", rt)
 	}
 	sg.scope = q.Get("scope")
+	if res := strings.TrimSpace(q.Get("resource")); strings.TrimSpace(sg.scope) == "" && res != "" {
+		// v1 (/oauth2/authorize) names a resource, not scopes.
+		sg.scope = strings.TrimSuffix(res, "/") + "/.default"
+	}
 	if strings.TrimSpace(sg.scope) == "" {
 		return errMissingParam("scope")
 	}
@@ -322,6 +326,12 @@ func (s *Server) checkCode(w http.ResponseWriter, r *http.Request, sg *signin) {
 	valid, _ := totp.ValidateCustom(code, user.TOTPSecret, s.now().UTC(), totp.ValidateOpts{
 		Period: 30, Skew: 1, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1,
 	})
+	if valid && !s.pending.useOTP(user.TenantID+"/"+user.ObjectID+"/"+code, s.now()) {
+		// Entra refuses a code that was already used, so a code seen over a shoulder (or
+		// replayed from a captured form) does not sign in twice.
+		s.log.InfoContext(ctx, "identity: verification code replayed", "user", user.UPN)
+		valid = false
+	}
 	if !valid {
 		sg.attempts++
 		if sg.attempts >= maxAttempts {

@@ -343,6 +343,18 @@ func TestAuthorizationCodeGrant(t *testing.T) {
 		var out entraError
 		checkEntraError(t, e.post(t, v2, codeForm(code, verifier), &out), out, 400, "invalid_grant", 70008)
 	})
+	t.Run("v1 authorize and token", func(t *testing.T) {
+		u := strings.Replace(e.authorizeURL(verifier, url.Values{"scope": nil, "resource": {exoRes}}), "/organizations/oauth2/v2.0/", "/"+tenantName+"/oauth2/", 1)
+		q := redirected(t, b.signIn(u, adminUPN, adminPass, ""))
+		f := codeForm(q.Get("code"), verifier)
+		f.Del("scope")
+		f.Set("resource", exoRes)
+		var out map[string]any
+		if status := e.post(t, "/"+tenantName+"/oauth2/token", f, &out); status != http.StatusOK || out["resource"] != exoRes {
+			t.Fatalf("status %d: %v", status, out)
+		}
+		e.checkUserToken(t, out["access_token"].(string), exoRes)
+	})
 	t.Run("127.0.0.1 and a tenant authority", func(t *testing.T) {
 		u := strings.Replace(e.authorizeURL(verifier, url.Values{"redirect_uri": {"http://127.0.0.1:53100/"}}), "/organizations/", "/"+tenantName+"/", 1)
 		a := b.signIn(u, adminUPN, adminPass, "")
@@ -427,6 +439,14 @@ func TestSignInPageErrors(t *testing.T) {
 		q := redirected(t, b.submit(parseForm(t, body), url.Values{"otc": {code}}))
 		if q.Get("code") == "" {
 			t.Errorf("no code after the right TOTP: %v", q)
+		}
+
+		// The same code does not sign in twice.
+		_, body = sb(b.get(e.authorizeURL(verifier, nil)))
+		_, body = sb(b.submit(parseForm(t, body), url.Values{"username": {mfaUPN}, "password": {adminPass}}))
+		status, body = sb(b.submit(parseForm(t, body), url.Values{"otc": {code}}))
+		if status != http.StatusBadRequest || !strings.Contains(body, "expected verification code") {
+			t.Fatalf("replayed TOTP: status %d:\n%s", status, body)
 		}
 	})
 	t.Run("cancel", func(t *testing.T) {
