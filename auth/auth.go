@@ -1,6 +1,8 @@
 // Package auth turns the module's sign-in methods into access tokens. Every method is a Source
 // ("give me a token for this scope"); all of them go through MSAL Go except a token the user
-// brings. Errors from Microsoft Entra ID keep their AADSTS code and description (EntraError).
+// brings. Apps sign in with ConfidentialSource; users with PublicSource (password, device code
+// or browser once, then silently from the token cache). Errors from Microsoft Entra ID keep
+// their AADSTS code and description (EntraError).
 package auth
 
 import (

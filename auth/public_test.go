@@ -331,15 +331,23 @@ func TestPublicInteractive(t *testing.T) {
 			done := make(chan error, 1)
 			var opened string
 			mc := &memCache{}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
 			s, err := NewPublicSource(publicConfig(e, mc), Interactive{LoginHint: tc.upn, OpenURL: func(u string) error {
 				opened = u
-				go func() { _, err := b.signIn(u); done <- err }()
+				go func() {
+					_, err := b.signIn(u)
+					if err != nil {
+						cancel() // MSAL's listener would wait for nobody
+					}
+					done <- err
+				}()
 				return nil
 			}})
 			if err != nil {
 				t.Fatal(err)
 			}
-			tok, err := s.Token(context.Background(), scope)
+			tok, err := s.Token(ctx, scope)
 			if perr := <-done; perr != nil {
 				t.Fatalf("browser: %v", perr)
 			}
@@ -392,4 +400,33 @@ func TestPublicInteractive(t *testing.T) {
 			t.Errorf("cancelled in the browser: %v", err)
 		}
 	})
+}
+
+func TestPublicRevoked(t *testing.T) {
+	e := startEmulator(t)
+	const upn = "diego.siciliani@contoso.com" // used by no other test here
+	ctx, scope, mc := context.Background(), e.URL+"/.default", &memCache{}
+	pw := seeded(t, e, upn)
+	s, err := NewPublicSource(publicConfig(e, mc), Password{Username: upn, Password: pw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Token(ctx, scope); err != nil {
+		t.Fatal(err)
+	}
+	u, err := e.Store().User(ctx, e.Info.Tenants[0].ID, upn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Enabled = false
+	if err := e.Store().PutUser(ctx, u, pw); err != nil {
+		t.Fatal(err)
+	}
+	mc.dropAccessTokens(t)
+	silent, _ := NewPublicSource(publicConfig(e, mc), nil)
+	_, err = silent.Token(ctx, scope)
+	var ee *EntraError
+	if !errors.Is(err, ErrSignInRequired) || !errors.As(err, &ee) || ee.AADSTS != 50057 {
+		t.Errorf("refresh for a disabled user: %v", err)
+	}
 }

@@ -1,11 +1,27 @@
 package cli
 
 import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/base32"
+	"encoding/binary"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/exoctl/exoctl/auth"
 	"github.com/exoctl/exoctl/emulator"
@@ -248,5 +264,248 @@ func TestSignInFlagErrors(t *testing.T) {
 	// Empty stdin is an empty password, refused before any request.
 	if _, e, code := c.run("", "connect", "--emulator", dir, "--upn", "admin@contoso.onmicrosoft.com", "--password-stdin"); code == 0 || !strings.Contains(e, "empty") {
 		t.Errorf("empty password: %s", e)
+	}
+}
+
+// streamWriter is a command's error stream that a test can watch while the command runs.
+type streamWriter struct {
+	mu     sync.Mutex
+	buf    bytes.Buffer
+	writes chan string // each write, until close
+	closed bool
+}
+
+func (w *streamWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.closed {
+		select {
+		case w.writes <- string(p):
+		default:
+		}
+	}
+	return w.buf.Write(p)
+}
+
+func (w *streamWriter) close() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.closed {
+		w.closed = true
+		close(w.writes)
+	}
+}
+
+func (w *streamWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// runWatched runs a command whose error stream play watches, as a user reading the terminal.
+func (c *cli) runWatched(play func(stderr <-chan string), args ...string) (stderr string, code int) {
+	c.t.Helper()
+	var out bytes.Buffer
+	errOut := &streamWriter{writes: make(chan string, 64)}
+	f := &Factory{
+		IO: &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: errOut},
+		Getenv: func(k string) string {
+			if k == "EXOCTL_HOME" {
+				return c.home
+			}
+			return c.env[k]
+		},
+	}
+	f.Logger = newWarnLogger(errOut, false)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		play(errOut.writes)
+	}()
+	code = Main(context.Background(), f, args)
+	errOut.close() // a player still waiting gives up
+	<-done
+	return errOut.String(), code
+}
+
+var (
+	deviceMessageRe = regexp.MustCompile(`^To sign in, use a web browser to open the page (https://\S+) and enter the code (\S+) to authenticate\.\n$`)
+	signInURLRe     = regexp.MustCompile(`(https://\S+/oauth2/v2\.0/authorize\?\S+)`)
+)
+
+func TestSignInDevice(t *testing.T) {
+	e, dir := startEmulator(t)
+	const upn = "adele.vance@contoso.com" // MFA: the device flow satisfies it
+	c := newCLI(t)
+	var playErr error
+	errOut, code := c.runWatched(func(stderr <-chan string) {
+		for w := range stderr {
+			// The service's message, word for word, on a line of its own.
+			if m := deviceMessageRe.FindStringSubmatch(w); m != nil {
+				b := signInBrowser{client: e.HTTPClient(), user: upn, password: seededUser(t, dir, upn),
+					totpSecret: userTOTP(t, e, upn), userCode: m[2]}
+				_, playErr = b.signIn(m[1])
+				return
+			}
+		}
+	}, "connect", "--emulator", dir, "--device")
+	if playErr != nil {
+		t.Fatalf("device page: %v", playErr)
+	}
+	if code != 0 {
+		t.Fatalf("connect --device: %s", errOut)
+	}
+	p := onlyProfile(t, c)
+	if p.Method != methodDevice || p.UserPrincipalName != upn || p.HomeAccountID == "" {
+		t.Errorf("profile: %+v", p)
+	}
+	c.ok("run", "Get-AcceptedDomain")
+}
+
+func TestSignInBrowser(t *testing.T) {
+	e, dir := startEmulator(t)
+	const upn = "admin@contoso.onmicrosoft.com"
+	c := newCLI(t)
+	var playErr error
+	errOut, code := c.runWatched(func(stderr <-chan string) {
+		for w := range stderr {
+			if m := signInURLRe.FindStringSubmatch(w); m != nil {
+				b := signInBrowser{client: e.HTTPClient(), user: upn, password: seededUser(t, dir, upn)}
+				_, playErr = b.signIn(m[1])
+				return
+			}
+		}
+	}, "connect", "--emulator", dir, "--upn", upn, "--no-browser")
+	if playErr != nil {
+		t.Fatalf("browser: %v", playErr)
+	}
+	if code != 0 {
+		t.Fatalf("connect --no-browser: %s", errOut)
+	}
+	if p := onlyProfile(t, c); p.Method != methodInteractive || p.UserPrincipalName != upn {
+		t.Errorf("profile: %+v", p)
+	}
+	c.ok("run", "Get-AcceptedDomain")
+}
+
+func userTOTP(t *testing.T, e *emulator.Emulator, upn string) string {
+	t.Helper()
+	for _, tn := range e.Info.Tenants {
+		if u, err := e.Store().User(context.Background(), tn.ID, upn); err == nil {
+			return u.TOTPSecret
+		}
+	}
+	t.Fatalf("no user %s", upn)
+	return ""
+}
+
+// signInBrowser plays a user on the emulator's sign-in pages with net/http (a copy of the
+// auth package's test browser, which tests here cannot import): it fills the device code, user
+// name, password and verification code fields, and posts the auto-submitting answer to the
+// loopback redirect as the page's script would.
+type signInBrowser struct {
+	client                     *http.Client
+	user, password, totpSecret string
+	userCode                   string
+}
+
+var (
+	formRe  = regexp.MustCompile(`(?s)<form\b([^>]*)>(.*?)</form>`)
+	inputRe = regexp.MustCompile(`<input\b[^>]*>`)
+	attrRe  = regexp.MustCompile(`([a-zA-Z_-]+)="([^"]*)"`)
+	errRe   = regexp.MustCompile(`(?s)id="error"[^>]*>(.*?)</p>`)
+)
+
+func htmlAttrs(tag string) map[string]string {
+	m := map[string]string{}
+	for _, a := range attrRe.FindAllStringSubmatch(tag, -1) {
+		m[a[1]] = html.UnescapeString(a[2])
+	}
+	return m
+}
+
+func (b *signInBrowser) signIn(u string) (string, error) {
+	c := *b.client
+	c.Jar, _ = cookiejar.New(nil)
+	resp, err := c.Get(u)
+	// A code signs in only once, and the emulator accepts the 30-second steps around now:
+	// after a refused code, the user types the next step's, then the last one's.
+	otcTries, otcSteps := 0, []int{0, 1, -1}
+	for step := 0; step < 10; step++ {
+		if err != nil {
+			return "", err
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		page := string(body)
+		if m := errRe.FindStringSubmatch(page); m != nil && !(strings.Contains(page, `id="otc"`) && otcTries < 3) {
+			return page, fmt.Errorf("sign-in page says: %s", html.UnescapeString(strings.TrimSpace(m[1])))
+		}
+		fm := formRe.FindStringSubmatch(page)
+		if fm == nil {
+			return page, nil
+		}
+		form, v := htmlAttrs(fm[1]), url.Values{}
+		for _, in := range inputRe.FindAllString(fm[2], -1) {
+			if a := htmlAttrs(in); a["name"] != "" {
+				v.Set(a["name"], a["value"])
+			}
+		}
+		action, err := resp.Request.URL.Parse(form["action"])
+		if err != nil {
+			return page, err
+		}
+		switch {
+		case form["id"] == "response":
+			r, err := c.PostForm(action.String(), v)
+			if err != nil {
+				return page, err
+			}
+			body, _ := io.ReadAll(r.Body)
+			r.Body.Close()
+			return string(body), nil
+		case strings.Contains(fm[2], `id="code"`):
+			v.Set("user_code", b.userCode)
+		case strings.Contains(fm[2], `id="otc"`):
+			v.Set("otc", totpNow(b.totpSecret, otcSteps[otcTries]))
+			otcTries++
+		case strings.Contains(fm[2], `id="password"`):
+			v.Set("username", b.user)
+			v.Set("password", b.password)
+		}
+		resp, err = c.PostForm(action.String(), v)
+	}
+	return "", errors.New("the sign-in did not end after 10 pages")
+}
+
+// totpNow is an authenticator app's code (RFC 6238: SHA-1, 30 s, 6 digits), steps 30-second
+// steps from now.
+func totpNow(secret string, steps int) string {
+	key, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(strings.ToUpper(strings.TrimRight(secret, "=")))
+	if err != nil {
+		return "000000"
+	}
+	var msg [8]byte
+	binary.BigEndian.PutUint64(msg[:], uint64(time.Now().Unix()/30+int64(steps)))
+	h := hmac.New(sha1.New, key)
+	h.Write(msg[:])
+	sum := h.Sum(nil)
+	off := sum[len(sum)-1] & 0xf
+	return fmt.Sprintf("%06d", (binary.BigEndian.Uint32(sum[off:off+4])&0x7fffffff)%1000000)
+}
+
+func TestSignInRevokedSaysWhy(t *testing.T) {
+	// What the auth package returns when Entra ID refuses the refresh (TestPublicRevoked).
+	err := fmt.Errorf("connect to https://outlook.office365.com: %w", fmt.Errorf("%w: %w", auth.ErrSignInRequired,
+		&auth.EntraError{Code: "invalid_grant", AADSTS: 50057, Description: "AADSTS50057: The user account is disabled."}))
+	p := &Profile{ID: 3, UserPrincipalName: "diego.siciliani@contoso.com"}
+	msg := signInExpired(err, p).Error()
+	for _, want := range []string{"sign-in of diego.siciliani@contoso.com (connection 3)", "50057", "disabled", "exoctl connect again"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("%q does not mention %q", msg, want)
+		}
+	}
+	if !errors.Is(signInExpired(err, p), auth.ErrSignInRequired) {
+		t.Error("the cause is lost")
 	}
 }
