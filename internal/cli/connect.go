@@ -69,7 +69,8 @@ func newConnectCmd(f *Factory) *cobra.Command {
 
 A user signs in to the module's own app (or a public app of yours with --app-id):
   - in the browser, the default on a terminal (--upn pre-fills the user name; --no-browser
-    prints the address to open instead of starting a browser); multi-factor sign-in works here;
+    prints the address to open instead of starting a browser, and EXOCTL_BROWSER names the
+    command that opens it); multi-factor sign-in works here;
   - with --device: open the address shown on any device and enter the code;
   - with a password (no MFA, no federated accounts): --password-stdin, --credential-file FILE
     (a file holding the password only, on its first line; the user name comes from --upn),
@@ -82,7 +83,8 @@ password from --certificate-password-stdin, --certificate-password-file, EXOCTL_
 or a prompt), --certificate (PEM with certificate and key), or --certificate-thumbprint (looked up
 in EXOCTL_CERTIFICATE_STORE, default $EXOCTL_HOME/certificates).
 
---emulator [DATA_DIR] connects to a running exoctl emulator with its seeded app.`,
+--emulator [DATA_DIR] connects to a running exoctl emulator with its seeded app, or with
+--upn and any user sign-in above as one of its seeded users (emulator.json lists them).`,
 		Example: `  exoctl connect --upn admin@contoso.onmicrosoft.com
   exoctl connect --device
   exoctl connect --upn admin@contoso.onmicrosoft.com --password-stdin < pw.txt
