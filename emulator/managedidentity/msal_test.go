@@ -280,3 +280,37 @@ func TestMSALServiceFabric(t *testing.T) {
 		t.Errorf("%d non-loopback dials", refused.Load())
 	}
 }
+
+// TestEmulatorInfo: emulator.json lists the identities and endpoints, and IDENTITY_HEADER
+// survives a restart (a shell that exported it keeps working).
+func TestEmulatorInfo(t *testing.T) {
+	dir := t.TempDir()
+	e, err := emulator.Start(context.Background(), emulator.Config{Addr: "127.0.0.1:0", DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := *e.Info.ManagedIdentity
+	e.Close()
+	info, err := emulator.ReadInfo(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := info.ManagedIdentity
+	if m == nil || m.IdentityHeader == "" || m.IMDSEndpoint != info.URL || m.AppServiceEndpoint != info.URL+"/msi/appservice" ||
+		m.CloudShellEndpoint != info.URL+"/msi/cloudshell" || len(m.ServiceFabricThumbprint) != 40 {
+		t.Fatalf("managed_identity = %+v", m)
+	}
+	ids := info.Tenants[0].ManagedIdentities
+	if len(ids) != 3 || ids[0].Name != "exoctl-vm" || !ids[0].SystemAssigned || ids[0].ClientID != store.DemoVMIdentityClientID ||
+		ids[2].ClientID != store.DemoNoRoleIdentityClientID || len(ids[2].Roles) != 0 || ids[1].Roles[0] != "Exchange Administrator" {
+		t.Errorf("managed_identities = %+v", ids)
+	}
+	e2, err := emulator.Start(context.Background(), emulator.Config{Addr: "127.0.0.1:0", DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e2.Close()
+	if e2.Info.ManagedIdentity.IdentityHeader != first.IdentityHeader || len(e2.Info.Tenants[0].ManagedIdentities) != 3 {
+		t.Errorf("after restart: %+v", e2.Info.ManagedIdentity)
+	}
+}
