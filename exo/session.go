@@ -240,6 +240,9 @@ func HTTPClient(caFile string) (*http.Client, error) {
 // ID returns the connection id (sent as connection-id).
 func (s *Session) ID() string { return s.id }
 
+// Credential returns the source of the session's tokens.
+func (s *Session) Credential() auth.Source { return s.src }
+
 // Info returns the connection as Get-ConnectionInformation shows it.
 func (s *Session) Info() ConnectionInfo {
 	s.mu.Lock()

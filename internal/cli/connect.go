@@ -53,6 +53,15 @@ type ConnectOptions struct {
 	InlineCredential  bool
 	Device            bool
 	NoBrowser         bool
+
+	// Managed identity (-ManagedIdentity, -ManagedIdentityAccountId).
+	ManagedIdentity          bool
+	ManagedIdentityAccountID string
+}
+
+// managedIdentity reports whether a flag asks for a managed identity.
+func (o *ConnectOptions) managedIdentity() bool {
+	return o.ManagedIdentity || o.ManagedIdentityAccountID != ""
 }
 
 // userSignIn reports whether a flag asks for a user (delegated) sign-in.
@@ -113,6 +122,8 @@ in EXOCTL_CERTIFICATE_STORE, default $EXOCTL_HOME/certificates).
 	fl.BoolVar(&o.InlineCredential, "inline-credential", false, "ask for the user name and password at the terminal")
 	fl.BoolVar(&o.Device, "device", false, "sign in with a device code, on another device or browser")
 	fl.BoolVar(&o.NoBrowser, "no-browser", false, "print the sign-in address instead of opening a browser")
+	fl.BoolVar(&o.ManagedIdentity, "managed-identity", false, "sign in as this Azure host's managed identity (system-assigned unless --managed-identity-account-id)")
+	fl.StringVar(&o.ManagedIdentityAccountID, "managed-identity-account-id", "", "user-assigned managed identity: client id, object id or resource id")
 	fl.StringVar(&o.Organization, "organization", "", "tenant: GUID or domain such as contoso.onmicrosoft.com")
 	fl.StringVar(&o.DelegatedOrganization, "delegated-org", "", "customer tenant managed as a partner")
 	fl.StringVar(&o.CertificateFile, "certificate-file", "", "PFX file with the app's certificate and key")
@@ -170,7 +181,15 @@ func runConnect(ctx context.Context, f *Factory, o *ConnectOptions) error {
 		t, a := info.Tenants[0], info.Tenants[0].Apps[0]
 		opts.ConnectionURI, opts.AuthorityURI, opts.CAFile = info.ConnectionURI, info.Authority, info.CAFile
 		p.Emulator = true
-		if !o.userSignIn() {
+		if o.managedIdentity() {
+			opts.Organization = t.Name
+			if o.Organization != "" {
+				opts.Organization = o.Organization
+			}
+			if info.ManagedIdentity != nil {
+				p.IMDSEndpoint = info.ManagedIdentity.IMDSEndpoint
+			}
+		} else if !o.userSignIn() {
 			// No user named: the seeded app, app-only.
 			opts.Organization, opts.AppID = t.Name, a.AppID
 			if o.Organization != "" {
@@ -184,7 +203,18 @@ func runConnect(ctx context.Context, f *Factory, o *ConnectOptions) error {
 	if o.userSignIn() && (o.AccessTokenStdin || o.CertificateFile != "" || o.CertificatePEM != "" || o.CertificateThumbprint != "") {
 		return errors.New("a user sign-in (--upn, --device, a password) and an app certificate or brought token exclude each other: choose one")
 	}
+	if o.managedIdentity() && (o.userSignIn() || o.AccessTokenStdin || o.CertificateFile != "" || o.CertificatePEM != "" || o.CertificateThumbprint != "") {
+		return errors.New("a managed identity signs in by itself: drop the user, certificate and token flags")
+	}
 	switch {
+	case o.managedIdentity():
+		if opts.Organization == "" {
+			return errors.New("a managed identity needs --organization (the tenant's GUID or a domain such as contoso.onmicrosoft.com)")
+		}
+		p.Method, p.ManagedIdentityAccountID = methodManagedIdentity, o.ManagedIdentityAccountID
+		if opts.Credential, err = newManagedIdentitySource(f, &opts, p); err != nil {
+			return err
+		}
 	case o.AccessTokenStdin:
 		tok, err := readSecret(f, "access token", true, "", "")
 		if err != nil {
@@ -330,6 +360,11 @@ func openSession(ctx context.Context, f *Factory, sel string) (*exo.Session, *Pr
 			return nil, p, err
 		}
 	}
+	if p.Method == methodManagedIdentity {
+		if opts.Credential, err = newManagedIdentitySource(f, &opts, p); err != nil {
+			return nil, p, err
+		}
+	}
 	s, err := exo.Connect(ctx, opts)
 	if err != nil {
 		if errors.Is(err, auth.ErrSignInRequired) {
@@ -338,6 +373,24 @@ func openSession(ctx context.Context, f *Factory, sel string) (*exo.Session, *Pr
 		return nil, p, connectHint(err, p, p.ConnectionURI)
 	}
 	return s, p, nil
+}
+
+// methodManagedIdentity is Profile.Method for an Azure managed identity.
+const methodManagedIdentity = "managed-identity"
+
+// newManagedIdentitySource builds the managed identity source of a connection. Against the
+// emulator, what MSAL sends to the IMDS address goes to the emulator instead.
+func newManagedIdentitySource(f *Factory, o *exo.Options, p *Profile) (*auth.ManagedIdentitySource, error) {
+	if o.HTTPClient == nil {
+		hc, err := exo.HTTPClient(o.CAFile)
+		if err != nil {
+			return nil, err
+		}
+		o.HTTPClient = hc
+	}
+	return auth.NewManagedIdentitySource(auth.ManagedIdentityConfig{
+		AccountID: p.ManagedIdentityAccountID, HTTPClient: o.HTTPClient, IMDSEndpoint: p.IMDSEndpoint,
+	})
 }
 
 // Sign-in methods of a user, as Profile.Method records them.

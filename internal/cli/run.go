@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/exoctl/exoctl/auth"
 	"github.com/exoctl/exoctl/exo"
 	"github.com/exoctl/exoctl/format"
 	"github.com/exoctl/exoctl/psparam"
@@ -67,7 +68,13 @@ func runRun(ctx context.Context, f *Factory, o *RunOptions) error {
 	if len(o.Select) > 0 {
 		opts = append(opts, exo.WithSelect(o.Select...))
 	}
-	return invoke(ctx, f, s, w, c.Name, exo.Params(c.Parameters()), opts...)
+	err = invoke(ctx, f, s, w, c.Name, exo.Params(c.Parameters()), opts...)
+	if err != nil && auth.IsManagedIdentity(s.Credential()) {
+		// Say what the identity lacks, not only that the service refused it.
+		tok, _ := s.Token(ctx)
+		err = auth.ExplainManagedIdentityRefusal(s.Credential(), tok, err)
+	}
+	return err
 }
 
 // invoke runs one cmdlet, printing records page by page, warnings and non-terminating errors

@@ -42,10 +42,14 @@ type Profile struct {
 	UserPrincipalName     string `json:"user_principal_name,omitempty"`
 	// HomeAccountID is the signed-in user's account in the token cache (uid.utid), which a
 	// user connection reconnects with silently. Passwords are never saved.
-	HomeAccountID string    `json:"home_account_id,omitempty"`
-	TenantID      string    `json:"tenant_id,omitempty"`
-	TokenExpiry   time.Time `json:"token_expiry"`
-	ConnectedAt   time.Time `json:"connected_at"`
+	HomeAccountID string `json:"home_account_id,omitempty"`
+	// ManagedIdentityAccountID names a user-assigned managed identity; IMDSEndpoint is where
+	// IMDS requests go instead of 169.254.169.254 (the emulator's; empty on Azure).
+	ManagedIdentityAccountID string    `json:"managed_identity_account_id,omitempty"`
+	IMDSEndpoint             string    `json:"imds_endpoint,omitempty"`
+	TenantID                 string    `json:"tenant_id,omitempty"`
+	TokenExpiry              time.Time `json:"token_expiry"`
+	ConnectedAt              time.Time `json:"connected_at"`
 	// KeyStore is where the key of the connection's encrypted files lives, chosen when it was
 	// created: "keyring" (the OS keyring) or "file" (cache.key beside them; also profiles
 	// saved before exoctl knew keyrings).
