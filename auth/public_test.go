@@ -270,7 +270,7 @@ func TestPublicDeviceCode(t *testing.T) {
 				t.Fatal(err)
 			}
 			go deviceUser(t, e, b, messages, done)
-			tok, err := s.Token(context.Background(), scope)
+			tok, err := s.Token(bounded(t), scope)
 			if perr := <-done; perr != nil {
 				t.Fatalf("device page: %v", perr)
 			}
@@ -284,7 +284,7 @@ func TestPublicDeviceCode(t *testing.T) {
 		messages, done := make(chan string, 1), make(chan error, 1)
 		s, _ := NewPublicSource(publicConfig(e, &memCache{}), DeviceCode{Prompt: func(m string) { messages <- m }})
 		go deviceUser(t, e, testBrowser{cancel: true}, messages, done)
-		_, err := s.Token(context.Background(), scope)
+		_, err := s.Token(bounded(t), scope)
 		<-done
 		if err == nil || !strings.Contains(err.Error(), "declined") {
 			t.Errorf("declined: %v", err)
@@ -395,7 +395,7 @@ func TestPublicInteractive(t *testing.T) {
 			go b.signIn(u)
 			return nil
 		}})
-		_, err := s.Token(context.Background(), scope)
+		_, err := s.Token(bounded(t), scope)
 		if err == nil || !strings.Contains(err.Error(), "declined") {
 			t.Errorf("cancelled in the browser: %v", err)
 		}
@@ -429,4 +429,12 @@ func TestPublicRevoked(t *testing.T) {
 	if !errors.Is(err, ErrSignInRequired) || !errors.As(err, &ee) || ee.AADSTS != 50057 {
 		t.Errorf("refresh for a disabled user: %v", err)
 	}
+}
+
+// bounded is a context for a sign-in that waits on a (test) user: a user who never comes must
+// fail the test, not hang it.
+func bounded(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return ctx
 }

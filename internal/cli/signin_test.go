@@ -322,7 +322,10 @@ func (c *cli) runWatched(play func(stderr <-chan string), args ...string) (stder
 		defer close(done)
 		play(errOut.writes)
 	}()
-	code = Main(context.Background(), f, args)
+	// A user who never comes fails the test instead of hanging it.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	code = Main(ctx, f, args)
 	errOut.close() // a player still waiting gives up
 	<-done
 	return errOut.String(), code
