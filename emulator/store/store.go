@@ -160,6 +160,8 @@ type Store interface {
 	PutRecipient(ctx context.Context, r Recipient) error
 	// PutRecipients inserts many recipients in one transaction (seeding).
 	PutRecipients(ctx context.Context, rs []Recipient) error
+	// DeleteRecipient removes a recipient by GUID (Remove-Mailbox); none wraps ErrNotFound.
+	DeleteRecipient(ctx context.Context, tenantID, guid string) error
 
 	Close() error
 }
