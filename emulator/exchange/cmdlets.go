@@ -46,6 +46,9 @@ func Cmdlets() *Registry {
 		},
 		Run: getRecipients(false),
 	})
+	r.Add(newMailboxCmdlet())
+	r.Add(removeMailboxCmdlet())
+	r.Add(setMailboxCmdlet())
 	return r
 }
 

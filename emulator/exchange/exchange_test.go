@@ -520,7 +520,7 @@ func TestModuleFile(t *testing.T) {
 		return strings.Split(body.Value[0].ExportedCmdlets, ",")
 	}
 	admin := get(e.appToken(), "*")
-	if strings.Join(admin, ",") != "Get-AcceptedDomain,Get-Mailbox,Get-OrganizationConfig,Get-Recipient,Remove-TestThing,Set-TestThing" {
+	if strings.Join(admin, ",") != "Get-AcceptedDomain,Get-Mailbox,Get-OrganizationConfig,Get-Recipient,New-Mailbox,Remove-Mailbox,Remove-TestThing,Set-Mailbox,Set-TestThing" {
 		t.Errorf("admin cmdlets %v", admin)
 	}
 	reader := get(sign(t, testKeys, userClaims("megan.bowen@contoso.com")), "*")

@@ -25,6 +25,10 @@ const (
 	TypeHashtable                   // Hashtable: a JSON object tagged #Exchange.GenericHashTable
 	TypeResultSize                  // Unlimited`1[UInt32]: "Unlimited" or a positive number
 	TypeIdentity                    // an Exchange identity parameter: a non-null string
+	// TypeMultiValued is a MultiValuedProperty (EmailAddresses): an array (or one value)
+	// replaces the list, binding as []string; a hashtable @{Add=..; Remove=..} edits it,
+	// binding as a MultiValuedEdit.
+	TypeMultiValued
 )
 
 // netType is the .NET type name the binder reports in conversion errors.
@@ -40,6 +44,8 @@ func (t ParamType) netType() string {
 		return "System.Collections.Hashtable"
 	case TypeResultSize:
 		return "Microsoft.Exchange.Data.Unlimited`1[System.UInt32]"
+	case TypeMultiValued:
+		return "Microsoft.Exchange.Data.ProxyAddressCollection"
 	}
 	return "System.String"
 }
@@ -54,6 +60,14 @@ type Param struct {
 	// in their canonical spelling. For arrays each element must be one of them.
 	Values   []string
 	EnumType string // .NET enum type for error texts, e.g. Microsoft.Exchange.Data.Directory.Recipient.RecipientTypeDetails
+	// Clearable parameters bind $null as given (a nil value: "clear the property", as in
+	// Set-Mailbox -ForwardingSmtpAddress $null) instead of as not given.
+	Clearable bool
+}
+
+// MultiValuedEdit is a bound @{Add=...; Remove=...} for a TypeMultiValued parameter.
+type MultiValuedEdit struct {
+	Add, Remove []string
 }
 
 // Cmdlet is one entry of the registry: its name, parameters and what it does.
@@ -279,9 +293,11 @@ func (p *Param) convert(raw json.RawMessage) (v any, present bool, e *Error) {
 		return nil, false, errBadRequest("The request body isn't valid JSON.")
 	}
 	if x == nil {
-		switch p.Type {
-		case TypeIdentity, TypeResultSize:
+		switch {
+		case p.Type == TypeIdentity, p.Type == TypeResultSize:
 			return nil, false, errNullArgument(p.Name)
+		case p.Clearable:
+			return nil, true, nil
 		}
 		return nil, false, nil
 	}
@@ -349,6 +365,39 @@ func (p *Param) convert(raw json.RawMessage) (v any, present bool, e *Error) {
 			out = append(out, s)
 		}
 		return out, true, nil
+	case TypeMultiValued:
+		m, ok := x.(map[string]any)
+		if !ok {
+			return (&Param{Name: p.Name, Type: TypeArray}).convert(raw)
+		}
+		if !isHashtable(m) {
+			return nil, false, errConvert(p.Name, describe(x), p.Type.netType(), "")
+		}
+		var edit MultiValuedEdit
+		for k, v := range untag(m) {
+			var list *[]string
+			switch strings.ToLower(k) {
+			case "add", "+":
+				list = &edit.Add
+			case "remove", "-":
+				list = &edit.Remove
+			default:
+				return nil, false, errConvert(p.Name, describe(x), p.Type.netType(),
+					fmt.Sprintf("The hashtable key '%s' isn't valid. Use Add or Remove.", k))
+			}
+			items, ok := v.([]any)
+			if !ok {
+				items = []any{v}
+			}
+			for _, it := range items {
+				s, ok := scalarText(it)
+				if !ok {
+					return nil, false, errConvert(p.Name, describe(x), p.Type.netType(), "Specified method is not supported.")
+				}
+				*list = append(*list, s)
+			}
+		}
+		return edit, true, nil
 	case TypeHashtable:
 		m, ok := x.(map[string]any)
 		if !ok || !isHashtable(m) {
