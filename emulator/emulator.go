@@ -21,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/exoctl/exoctl/emulator/compliance"
 	"github.com/exoctl/exoctl/emulator/exchange"
 	"github.com/exoctl/exoctl/emulator/identity"
 	"github.com/exoctl/exoctl/emulator/internal/token"
@@ -57,11 +58,15 @@ type Config struct {
 
 // Info is the content of emulator.json.
 type Info struct {
-	URL           string       `json:"url"`
-	CAFile        string       `json:"ca_file"`
-	Authority     string       `json:"authority"`
-	ConnectionURI string       `json:"connection_uri"`
-	Tenants       []TenantInfo `json:"tenants"`
+	URL           string `json:"url"`
+	CAFile        string `json:"ca_file"`
+	Authority     string `json:"authority"`
+	ConnectionURI string `json:"connection_uri"`
+	// ComplianceURI is the Security & Compliance base (Connect-IPPSSession -ConnectionUri):
+	// region discovery there sends clients to ComplianceRegionURI.
+	ComplianceURI       string       `json:"compliance_uri"`
+	ComplianceRegionURI string       `json:"compliance_region_uri"`
+	Tenants             []TenantInfo `json:"tenants"`
 	// ManagedIdentity tells where the managed identity endpoints are.
 	ManagedIdentity *ManagedIdentityEndpoints `json:"managed_identity,omitempty"`
 }
@@ -199,9 +204,13 @@ func Start(ctx context.Context, cfg Config) (*Emulator, error) {
 	}
 	e.roots.AppendCertsFromPEM(caPEM)
 
-	resources := append([]string{e.URL}, exchangeResources...)
+	resources := append(append([]string{e.URL}, exchangeResources...), compliance.Resources...)
 	ex := exchange.New(exchange.Config{
-		Store: e.store, Keys: keys, BaseURL: e.URL, Audiences: resources,
+		Store: e.store, Keys: keys, BaseURL: e.URL, Audiences: append([]string{e.URL}, exchangeResources...),
+		RateLimit: cfg.RateLimit, Logger: log, AuthorizationURI: e.URL + "/common/oauth2/authorize",
+	})
+	cc := compliance.New(compliance.Config{
+		Store: e.store, Keys: keys, BaseURL: e.URL, Audiences: append([]string{e.URL}, compliance.Resources...),
 		RateLimit: cfg.RateLimit, Logger: log, AuthorizationURI: e.URL + "/common/oauth2/authorize",
 	})
 	id := identity.New(identity.Config{
@@ -215,7 +224,7 @@ func Start(ctx context.Context, cfg Config) (*Emulator, error) {
 		return nil, err
 	}
 	e.srv = &http.Server{
-		Handler:           route(ex, id, mi, log),
+		Handler:           route(ex, cc, id, mi, log),
 		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{p.serverCert}, MinVersion: tls.VersionTLS12},
 		ReadHeaderTimeout: 10 * time.Second,
 		MaxHeaderBytes:    64 << 10,
@@ -229,6 +238,7 @@ func Start(ctx context.Context, cfg Config) (*Emulator, error) {
 		ConnectionURI: e.URL,
 		Tenants:       tenants,
 	}
+	e.Info.ComplianceURI, e.Info.ComplianceRegionURI = e.URL, cc.RegionURL()
 	e.Info.ManagedIdentity = miInfo
 	go func() { e.done <- e.srv.ServeTLS(e.ln, "", "") }()
 	if err := writeJSON(filepath.Join(dir, InfoFile), e.Info); err != nil {
@@ -240,23 +250,24 @@ func Start(ctx context.Context, cfg Config) (*Emulator, error) {
 	return e, nil
 }
 
-// exchangeResources are the audiences the emulator accepts besides its own URL: every cloud's
-// Exchange and compliance resource, and Exchange Online's application id.
+// exchangeResources are the Exchange audiences the emulator accepts besides its own URL: every
+// cloud's Exchange resource and Exchange Online's application id. Tokens for a compliance
+// resource (compliance.Resources) are for the Security & Compliance endpoint only.
 var exchangeResources = []string{
-	"https://outlook.office365.com", "https://outlook.office.com", "https://ps.compliance.protection.outlook.com",
-	"https://outlook.office365.us", "https://ps.compliance.protection.office365.us",
-	"https://outlook-dod.office365.us", "https://l5.ps.compliance.protection.office365.us",
-	"https://outlook.office.de", "https://ps.compliance.protection.outlook.de",
-	"https://partner.outlook.cn", "https://ps.compliance.protection.partner.outlook.cn",
+	"https://outlook.office365.com", "https://outlook.office.com",
+	"https://outlook.office365.us", "https://outlook-dod.office365.us",
+	"https://outlook.office.de", "https://partner.outlook.cn",
 	"00000002-0000-0ff1-ce00-000000000000",
 }
 
-// route sends /adminapi/ to Exchange, the managed identity endpoints to mi and everything else
-// to Entra ID.
-func route(ex, id, mi http.Handler, log *slog.Logger) http.Handler {
+// route sends Security & Compliance (region discovery, /compliance/) to cc, the rest of
+// /adminapi/ to Exchange, the managed identity endpoints to mi and everything else to Entra ID.
+func route(ex, cc, id, mi http.Handler, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		if strings.HasPrefix(strings.ToLower(r.URL.Path), "/adminapi/") {
+		if compliance.Handles(r.URL.Path) {
+			cc.ServeHTTP(w, r)
+		} else if strings.HasPrefix(strings.ToLower(r.URL.Path), "/adminapi/") {
 			ex.ServeHTTP(w, r)
 		} else if managedidentity.Handles(r.URL.Path) {
 			mi.ServeHTTP(w, r)
