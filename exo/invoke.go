@@ -28,6 +28,10 @@ type Page struct {
 	Errors   []string // @adminapi.errors: non-terminating errors
 	// Next is true when another page follows in this invocation.
 	Next bool
+	// ConfirmationMessage is the service's @adminapi.confirmationmessage: what the cmdlet would
+	// do. Set on a -WhatIf answer (nothing was changed); questions asked without -WhatIf go to
+	// WithConfirm instead.
+	ConfirmationMessage string
 }
 
 // InvokeOption tunes one invocation.
@@ -35,6 +39,7 @@ type InvokeOption func(*invokeConfig)
 
 type invokeConfig struct {
 	selectProps []string
+	confirm     ConfirmFunc
 }
 
 // WithSelect asks the service for only these properties ($select).
@@ -78,16 +83,12 @@ func (s *Session) InvokePages(ctx context.Context, cmdlet string, params Params,
 			yield(nil, fmt.Errorf("%s: %w", cmdlet, err))
 			return
 		}
-		encoded, err := encodeParams(params)
+		body, err := invokeBody(cmdlet, params)
 		if err != nil {
-			yield(nil, fmt.Errorf("%s: %w", cmdlet, err))
+			yield(nil, err)
 			return
 		}
-		body, err := json.Marshal(map[string]any{"CmdletInput": map[string]any{"CmdletName": cmdlet, "Parameters": encoded}})
-		if err != nil {
-			yield(nil, fmt.Errorf("%s: encode parameters: %w", cmdlet, err))
-			return
-		}
+		asked := whatIf(params) // -WhatIf answers with the message: nothing to ask
 		target := s.invokeURL()
 		if len(cfg.selectProps) > 0 {
 			target += "?$select=" + url.QueryEscape(strings.Join(cfg.selectProps, ","))
@@ -123,6 +124,28 @@ func (s *Session) InvokePages(ctx context.Context, cmdlet string, params Params,
 				return
 			}
 			page, next := f.page, f.next
+			if page.ConfirmationMessage != "" && !asked {
+				asked = true
+				if cfg.confirm == nil {
+					yield(nil, &ConfirmationRequiredError{Cmdlet: cmdlet, Message: page.ConfirmationMessage})
+					return
+				}
+				yes, err := cfg.confirm(ctx, page.ConfirmationMessage)
+				switch {
+				case err != nil:
+					yield(nil, fmt.Errorf("%s: confirm: %w", cmdlet, err))
+					return
+				case !yes:
+					yield(nil, fmt.Errorf("%s: %w", cmdlet, ErrDeclined))
+					return
+				}
+				if body, err = invokeBody(cmdlet, confirmed(params)); err != nil {
+					yield(nil, err)
+					return
+				}
+				pending = fetch(target, want())
+				continue
+			}
 			if hasSize && !unlimited && received+len(page.Records) > limit {
 				page.Records = page.Records[:limit-received] // a server that ignored Prefer
 			}
@@ -152,6 +175,19 @@ func (s *Session) InvokePages(ctx context.Context, cmdlet string, params Params,
 			}
 		}
 	}
+}
+
+// invokeBody is the InvokeCommand request body.
+func invokeBody(cmdlet string, params Params) ([]byte, error) {
+	encoded, err := encodeParams(params)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", cmdlet, err)
+	}
+	body, err := json.Marshal(map[string]any{"CmdletInput": map[string]any{"CmdletName": cmdlet, "Parameters": encoded}})
+	if err != nil {
+		return nil, fmt.Errorf("%s: encode parameters: %w", cmdlet, err)
+	}
+	return body, nil
 }
 
 // resultSize reads the ResultSize parameter: a number, "Unlimited", or absent.
@@ -360,6 +396,8 @@ func decodePage(r io.Reader) (*Page, string, error) {
 			page.Warnings = append(page.Warnings, texts(v)...)
 		case "@adminapi.errors":
 			page.Errors = append(page.Errors, texts(v)...)
+		case "@adminapi.confirmationmessage":
+			page.ConfirmationMessage, _ = v.(string)
 		}
 		p.space()
 		if p.pos >= len(data) {
