@@ -32,6 +32,10 @@ const DefaultPageSize = 1000
 type Options struct {
 	// Environment is the ExchangeEnvironmentName (O365Default when empty).
 	Environment string
+	// Compliance connects to Security & Compliance PowerShell (Connect-IPPSSession) instead of
+	// Exchange Online: the environment's compliance base (or ConnectionURI), whose region
+	// discovery names the endpoint cmdlets go to.
+	Compliance bool
 	// ConnectionURI and AuthorityURI override the environment's endpoints (-ConnectionUri,
 	// -AzureADAuthorizationEndpointUri); how a client is pointed at the emulator.
 	ConnectionURI string
@@ -77,7 +81,7 @@ type Options struct {
 // Session is one connection to Exchange Online, safe for concurrent use.
 type Session struct {
 	id        string
-	base      string // REST base: scheme://host
+	base      string // REST base: scheme://host (for Security & Compliance, the region's)
 	authority string
 	tenant    string // URL tenant segment
 	anchor    string
@@ -105,6 +109,9 @@ func Connect(ctx context.Context, o Options) (*Session, error) {
 		return nil, err
 	}
 	connURI := env.ConnectionURI
+	if o.Compliance {
+		connURI = env.ComplianceURI
+	}
 	if o.ConnectionURI != "" {
 		connURI = o.ConnectionURI
 	}
@@ -193,13 +200,20 @@ func Connect(ctx context.Context, o Options) (*Session, error) {
 		s.anchor = "APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@" + s.tenant
 		user = "OAuthUser@" + s.tenant
 	}
+	name := "ExchangeOnline_1"
+	if o.Compliance {
+		if s.base, err = s.discoverRegion(ctx, tok, base); err != nil {
+			return nil, err
+		}
+		name = "ExchangeOnlineProtection_1"
+	}
 	s.info = ConnectionInfo{
 		ConnectionID:                    s.id,
 		State:                           "Connected",
 		ID:                              1,
-		Name:                            "ExchangeOnline_1",
+		Name:                            name,
 		UserPrincipalName:               user,
-		ConnectionURI:                   base,
+		ConnectionURI:                   s.base,
 		AzureAdAuthorizationEndpointURI: authorityURI,
 		TokenExpiryTimeUTC:              tok.ExpiresOn.UTC(),
 		CertificateAuthentication:       o.Certificate != nil && o.Credential == nil,
@@ -211,6 +225,7 @@ func Connect(ctx context.Context, o Options) (*Session, error) {
 		TenantID:                        c.TenantID,
 		TokenStatus:                     "Active",
 		ConnectionUsedForInbuiltCmdlets: true,
+		IsEopSession:                    o.Compliance,
 	}
 	return s, nil
 }
