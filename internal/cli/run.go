@@ -29,11 +29,18 @@ func newRunCmd(f *Factory) *cobra.Command {
 		Short: "Run an Exchange Online cmdlet with PowerShell parameter syntax",
 		Long: `Run a cmdlet over the Exchange Online REST API, with PowerShell's parameter syntax.
 Flags of exoctl go before the cmdlet name; everything after it is the cmdlet's parameters.
-Records print as pages arrive.`,
+Records print as pages arrive.
+
+Cmdlets that ask for confirmation (most Remove-*, or any with -Confirm) prompt like PowerShell
+on a terminal; elsewhere they fail and change nothing unless given -Confirm:$false. -WhatIf
+prints "What if: ..." and changes nothing.`,
 		Example: `  exoctl run Get-AcceptedDomain
   exoctl run -o json Get-Mailbox -ResultSize 5
   exoctl run Get-Mailbox alice@contoso.com
-  exoctl run -o ndjson Get-Mailbox -ResultSize Unlimited -RecipientTypeDetails SharedMailbox`,
+  exoctl run -o ndjson Get-Mailbox -ResultSize Unlimited -RecipientTypeDetails SharedMailbox
+  exoctl run Set-Mailbox alice -ProhibitSendQuota 49GB -EmailAddresses '@{Add="smtp:al@contoso.com"}'
+  exoctl run Remove-Mailbox alice -WhatIf
+  exoctl run Remove-Mailbox alice -Confirm:$false`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Args = args
@@ -68,7 +75,13 @@ func runRun(ctx context.Context, f *Factory, o *RunOptions) error {
 	if len(o.Select) > 0 {
 		opts = append(opts, exo.WithSelect(o.Select...))
 	}
+	if f.IO.Interactive {
+		opts = append(opts, exo.WithConfirm(promptConfirm(f)))
+	}
 	err = invoke(ctx, f, s, w, c.Name, exo.Params(c.Parameters()), opts...)
+	if errors.Is(err, exo.ErrDeclined) {
+		return nil // as in PowerShell: answering No prints nothing and is no error
+	}
 	if err != nil && auth.IsManagedIdentity(s.Credential()) {
 		// Say what the identity lacks, not only that the service refused it.
 		tok, _ := s.Token(ctx)
@@ -93,6 +106,9 @@ func invoke(ctx context.Context, f *Factory, s *exo.Session, w format.Writer, cm
 		}
 		if err := w.Flush(); err != nil {
 			return fmt.Errorf("write output: %w", err)
+		}
+		if page.ConfirmationMessage != "" {
+			fmt.Fprintf(f.IO.Out, "What if: %s\n", page.ConfirmationMessage)
 		}
 		for _, m := range page.Errors {
 			fmt.Fprintf(f.IO.ErrOut, "ERROR: %s\n", m)
