@@ -45,6 +45,8 @@ type ConnectOptions struct {
 	PageSize              int
 	Emulator              bool
 	EmulatorDir           string
+	// Compliance connects to Security & Compliance PowerShell (Connect-IPPSSession).
+	Compliance bool
 
 	// User (delegated) sign-in.
 	UPN               string
@@ -93,11 +95,15 @@ or a prompt), --certificate (PEM with certificate and key), or --certificate-thu
 in EXOCTL_CERTIFICATE_STORE, default $EXOCTL_HOME/certificates).
 
 --emulator [DATA_DIR] connects to a running exoctl emulator with its seeded app, or with
---upn and any user sign-in above as one of its seeded users (emulator.json lists them).`,
+--upn and any user sign-in above as one of its seeded users (emulator.json lists them).
+
+--compliance connects to Security & Compliance PowerShell instead (Connect-IPPSSession), with
+any sign-in above; --connection-uri then names the compliance endpoint.`,
 		Example: `  exoctl connect --upn admin@contoso.onmicrosoft.com
   exoctl connect --device
   exoctl connect --upn admin@contoso.onmicrosoft.com --password-stdin < pw.txt
   exoctl connect --emulator
+  exoctl connect --compliance --upn admin@contoso.onmicrosoft.com
   exoctl connect --app-id 8f5c... --organization contoso.onmicrosoft.com --certificate-file app.pfx --certificate-password-stdin < pw.txt
   exoctl connect --access-token-stdin --organization contoso.onmicrosoft.com < token.txt`,
 		Args: cobra.MaximumNArgs(1),
@@ -138,6 +144,7 @@ in EXOCTL_CERTIFICATE_STORE, default $EXOCTL_HOME/certificates).
 	fl.StringVar(&o.CAFile, "ca-file", "", "PEM file of extra CA certificates to trust (emulator, TLS-inspecting proxy)")
 	fl.StringVar(&o.Prefix, "prefix", "", "name for this connection, to pick it with --connection")
 	fl.IntVar(&o.PageSize, "page-size", 0, "records per page, at most 1000")
+	fl.BoolVar(&o.Compliance, "compliance", false, "connect to Security & Compliance PowerShell (Connect-IPPSSession)")
 	fl.StringVar(&o.EmulatorDir, "emulator", "", "connect to the local emulator (its data folder, default $EXOCTL_HOME/emulator)")
 	fl.Lookup("emulator").NoOptDefVal = " "
 	return cmd
@@ -158,8 +165,9 @@ func runConnect(ctx context.Context, f *Factory, o *ConnectOptions) error {
 		CAFile:                o.CAFile,
 		PageSize:              o.PageSize,
 		Logger:                f.Logger,
+		Compliance:            o.Compliance,
 	}
-	p := &Profile{Method: "certificate", Prefix: o.Prefix}
+	p := &Profile{Method: "certificate", Prefix: o.Prefix, Compliance: o.Compliance}
 	var sec secrets
 	var signIn auth.UserSignIn // a user's sign-in, nil for app-only and brought tokens
 
@@ -180,6 +188,9 @@ func runConnect(ctx context.Context, f *Factory, o *ConnectOptions) error {
 		}
 		t, a := info.Tenants[0], info.Tenants[0].Apps[0]
 		opts.ConnectionURI, opts.AuthorityURI, opts.CAFile = info.ConnectionURI, info.Authority, info.CAFile
+		if o.Compliance && info.ComplianceURI != "" {
+			opts.ConnectionURI = info.ComplianceURI
+		}
 		p.Emulator = true
 		if o.managedIdentity() {
 			opts.Organization = t.Name
@@ -342,7 +353,7 @@ func openSession(ctx context.Context, f *Factory, sel string) (*exo.Session, *Pr
 		Environment: p.Environment, ConnectionURI: p.ConnectionURI, AuthorityURI: p.AuthorityURI,
 		Organization: p.Organization, DelegatedOrganization: p.DelegatedOrganization, AppID: p.AppID,
 		CAFile: p.CAFile, PageSize: p.PageSize, ConnectionID: p.ConnectionID, Logger: f.Logger,
-		AccessToken: sec.AccessToken,
+		AccessToken: sec.AccessToken, Compliance: p.Compliance,
 	}
 	if sec.CertificatePEM != "" {
 		cert, err := auth.ParsePEM([]byte(sec.CertificatePEM), "")

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/exoctl/exoctl/cloud"
 	"github.com/exoctl/exoctl/exo"
 	"github.com/exoctl/exoctl/format"
 )
@@ -59,6 +60,14 @@ func matches(p *Profile, sel string) bool {
 // connectionInfo is a saved connection as Get-ConnectionInformation shows it.
 func connectionInfo(p *Profile) exo.ConnectionInfo {
 	upn := p.UserPrincipalName
+	name, uri := fmt.Sprintf("ExchangeOnline_%d", p.ID), orDefault(p.ConnectionURI, "https://outlook.office365.com")
+	if p.Compliance {
+		name = fmt.Sprintf("ExchangeOnlineProtection_%d", p.ID)
+		if p.ConnectionURI == "" {
+			env, _ := cloud.Lookup(p.Environment)
+			uri = orDefault(env.ComplianceURI, "https://ps.compliance.protection.outlook.com")
+		}
+	}
 	status := "Active"
 	if time.Now().After(p.TokenExpiry) {
 		// The next command refreshes it silently where the method allows.
@@ -68,9 +77,9 @@ func connectionInfo(p *Profile) exo.ConnectionInfo {
 		ConnectionID:                    p.ConnectionID,
 		State:                           "Connected",
 		ID:                              p.ID,
-		Name:                            fmt.Sprintf("ExchangeOnline_%d", p.ID),
+		Name:                            name,
 		UserPrincipalName:               upn,
-		ConnectionURI:                   orDefault(p.ConnectionURI, "https://outlook.office365.com"),
+		ConnectionURI:                   uri,
 		AzureAdAuthorizationEndpointURI: orDefault(p.AuthorityURI, "https://login.microsoftonline.com/organizations"),
 		TokenExpiryTimeUTC:              p.TokenExpiry.UTC().Truncate(time.Second),
 		CertificateAuthentication:       p.Method == "certificate",
@@ -83,6 +92,7 @@ func connectionInfo(p *Profile) exo.ConnectionInfo {
 		TenantID:                        p.TenantID,
 		TokenStatus:                     status,
 		ConnectionUsedForInbuiltCmdlets: true,
+		IsEopSession:                    p.Compliance,
 	}
 }
 

@@ -54,6 +54,8 @@ type Profile struct {
 	// created: "keyring" (the OS keyring) or "file" (cache.key beside them; also profiles
 	// saved before exoctl knew keyrings).
 	KeyStore string `json:"key_store,omitempty"`
+	// Compliance marks a Security & Compliance connection (Connect-IPPSSession).
+	Compliance bool `json:"compliance,omitempty"`
 }
 
 // Key stores of Profile.KeyStore.
