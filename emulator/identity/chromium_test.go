@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -44,17 +45,31 @@ func TestInteractiveInChromium(t *testing.T) {
 	e := newEnv(t)
 	e.addUsers(t)
 	spki := sha256.Sum256(e.ts.Certificate().RawSubjectPublicKeyInfo)
+	// A browser on a loaded 2-core machine may stumble once (start-up, DevTools): a second,
+	// fresh browser must then succeed. The first failure is logged, never hidden.
+	var err error
+	for attempt := 1; attempt <= 2; attempt++ {
+		var accessToken string
+		if accessToken, err = chromiumSignIn(t, e, base64.StdEncoding.EncodeToString(spki[:])); err == nil {
+			e.checkSignedIn(t, accessToken, exoRes, adminUPN, "pwd")
+			return
+		}
+		t.Logf("attempt %d: %v", attempt, err)
+	}
+	t.Fatal(err)
+}
 
+// chromiumSignIn runs one interactive sign-in in a fresh headless Chromium.
+func chromiumSignIn(t *testing.T, e *env, trustSPKI string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, chromiumFlags(t.TempDir(), base64.StdEncoding.EncodeToString(spki[:]))...)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, chromiumFlags(t.TempDir(), trustSPKI)...)
 	defer cancelAlloc() // kills the browser and waits for it
 	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
 	defer cancelBrowser()
 	if err := chromedp.Do(browserCtx); err != nil {
-		t.Fatalf("start Chromium: %v", err)
+		return "", fmt.Errorf("start Chromium: %w", err)
 	}
-
 	app := e.publicClient(t)
 	res, err := app.AcquireTokenInteractive(ctx, []string{exoRes + "/.default"},
 		public.WithOpenURL(func(u string) error {
@@ -67,11 +82,11 @@ func TestInteractiveInChromium(t *testing.T) {
 			)
 		}))
 	if err != nil {
-		t.Fatalf("AcquireTokenInteractive: %v", err)
+		return "", fmt.Errorf("AcquireTokenInteractive: %w", err)
 	}
-	e.checkSignedIn(t, res.AccessToken, exoRes, adminUPN, "pwd")
 	// The browser ends on MSAL's page.
 	if _, err := chromedp.Run(browserCtx, chromedp.Poll[bool](`document.title === "Authentication Complete"`)); err != nil {
-		t.Errorf("browser did not reach MSAL's page: %v", err)
+		return "", fmt.Errorf("browser did not reach MSAL's page: %w", err)
 	}
+	return res.AccessToken, nil
 }
