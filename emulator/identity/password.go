@@ -315,7 +315,7 @@ func (s *Server) issueUserTokens(w http.ResponseWriter, req *tokenRequest, app s
 		Name:       user.DisplayName,
 		AMR:        amr,
 		Version:    "1.0",
-		UTI:        newUTI(),
+		UTI:        token.NewUTI(),
 	})
 	if err != nil {
 		return errServer(err)
@@ -328,7 +328,7 @@ func (s *Server) issueUserTokens(w http.ResponseWriter, req *tokenRequest, app s
 		"aud": app.AppID, "iss": s.base + "/" + tid + "/v2.0",
 		"iat": now.Add(-5 * time.Minute).Unix(), "nbf": now.Add(-5 * time.Minute).Unix(), "exp": now.Add(time.Hour).Unix(),
 		"name": user.DisplayName, "oid": user.ObjectID, "preferred_username": user.UPN,
-		"sub": pairwiseSub(user.ObjectID, app.AppID), "tid": tid, "uti": newUTI(), "ver": "2.0",
+		"sub": pairwiseSub(user.ObjectID, app.AppID), "tid": tid, "uti": token.NewUTI(), "ver": "2.0",
 	})
 	idt.Header["kid"] = s.cfg.Keys.KeyID
 	idToken, err := idt.SignedString(s.cfg.Keys.Private)

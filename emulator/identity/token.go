@@ -1,8 +1,6 @@
 package identity
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"net/http"
 	"strconv"
@@ -129,22 +127,7 @@ func (s *Server) clientCredentials(w http.ResponseWriter, req *tokenRequest) *aa
 	}
 
 	now := s.now()
-	c := token.Claims{
-		Audience:  req.resource,
-		Issuer:    token.Issuer(ref.Tenant.ID),
-		IssuedAt:  now.Add(-5 * time.Minute).Unix(),
-		NotBefore: now.Add(-5 * time.Minute).Unix(),
-		Expires:   now.Add(s.life).Unix(),
-		TenantID:  ref.Tenant.ID,
-		ObjectID:  app.ObjectID,
-		Subject:   app.ObjectID,
-		AppID:     app.AppID,
-		AppIDACR:  "2",
-		Roles:     app.AppRoles,
-		WIDs:      app.DirectoryRoles,
-		Version:   "1.0",
-		UTI:       newUTI(),
-	}
+	c := token.AppOnly(ref.Tenant.ID, app.AppID, app.ObjectID, req.resource, app.AppRoles, app.DirectoryRoles, now, s.life)
 	at, err := s.cfg.Keys.Sign(c)
 	if err != nil {
 		return errServer(err)
@@ -278,11 +261,4 @@ func (s *Server) writeToken(w http.ResponseWriter, req *tokenRequest, at string,
 		}
 	}
 	s.writeJSON(w, req.r, http.StatusOK, body)
-}
-
-// newUTI is a token's unique id, shaped like Entra's uti.
-func newUTI() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
 }

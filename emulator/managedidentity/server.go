@@ -231,22 +231,7 @@ type issued struct {
 // managed identities: appidacr 2, no idtyp, roles and wids of the service principal.
 func (s *Server) mint(id Identity, app store.App, resource string) (issued, error) {
 	now := s.cfg.Now().UTC()
-	c := token.Claims{
-		Audience:  resource,
-		Issuer:    token.Issuer(s.cfg.TenantID),
-		IssuedAt:  now.Add(-5 * time.Minute).Unix(),
-		NotBefore: now.Add(-5 * time.Minute).Unix(),
-		Expires:   now.Add(s.life).Unix(),
-		TenantID:  s.cfg.TenantID,
-		ObjectID:  app.ObjectID,
-		Subject:   app.ObjectID,
-		AppID:     app.AppID,
-		AppIDACR:  "2",
-		Roles:     app.AppRoles,
-		WIDs:      app.DirectoryRoles,
-		Version:   "1.0",
-		UTI:       newSecret(16),
-	}
+	c := token.AppOnly(s.cfg.TenantID, app.AppID, app.ObjectID, resource, app.AppRoles, app.DirectoryRoles, now, s.life)
 	at, err := s.cfg.Keys.Sign(c)
 	if err != nil {
 		return issued{}, err

@@ -232,3 +232,32 @@ func Thumbprints(der []byte) (sha1Sum, sha256Sum []byte) {
 }
 
 var _ crypto.Signer = (*rsa.PrivateKey)(nil)
+
+// AppOnly returns the claims Entra ID puts in an app-only v1 access token for a service
+// principal (an app registration or a managed identity): appidacr 2, no idtyp, the service
+// principal's app roles and directory roles, iat and nbf backdated five minutes as Entra does.
+func AppOnly(tenantID, appID, objectID, resource string, roles, wids []string, now time.Time, life time.Duration) Claims {
+	return Claims{
+		Audience:  resource,
+		Issuer:    Issuer(tenantID),
+		IssuedAt:  now.Add(-5 * time.Minute).Unix(),
+		NotBefore: now.Add(-5 * time.Minute).Unix(),
+		Expires:   now.Add(life).Unix(),
+		TenantID:  tenantID,
+		ObjectID:  objectID,
+		Subject:   objectID,
+		AppID:     appID,
+		AppIDACR:  "2",
+		Roles:     roles,
+		WIDs:      wids,
+		Version:   "1.0",
+		UTI:       NewUTI(),
+	}
+}
+
+// NewUTI is a token's unique id (uti).
+func NewUTI() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
