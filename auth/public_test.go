@@ -236,15 +236,15 @@ func TestPublicPasswordFederated(t *testing.T) {
 var deviceMessageRe = regexp.MustCompile(`open the page (\S+) and enter the code (\S+)`)
 
 // deviceUser waits for the device code message and plays the user on the device login page.
-func deviceUser(t *testing.T, e *emulator.Emulator, b testBrowser, messages <-chan string, done chan<- error) {
+func deviceUser(t *testing.T, e *emulator.Emulator, b emulator.User, messages <-chan string, done chan<- error) {
 	msg := <-messages
 	m := deviceMessageRe.FindStringSubmatch(msg)
 	if m == nil {
 		done <- fmt.Errorf("device code message %q names no page and code", msg)
 		return
 	}
-	b.client, b.userCode = e.HTTPClient(), m[2]
-	_, err := b.signIn(m[1])
+	b.Client, b.UserCode = e.HTTPClient(), m[2]
+	_, err := b.SignIn(m[1])
 	done <- err
 }
 
@@ -260,9 +260,9 @@ func TestPublicDeviceCode(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			b := testBrowser{user: tc.upn, password: seeded(t, e, tc.upn)}
+			b := emulator.User{UPN: tc.upn, Password: seeded(t, e, tc.upn)}
 			if tc.mfa {
-				b.totpSecret = totpSecret(t, e, tc.upn)
+				b.TOTPSecret = totpSecret(t, e, tc.upn)
 			}
 			messages, done := make(chan string, 1), make(chan error, 1)
 			s, err := NewPublicSource(publicConfig(e, &memCache{}), DeviceCode{Prompt: func(m string) { messages <- m }})
@@ -283,7 +283,7 @@ func TestPublicDeviceCode(t *testing.T) {
 	t.Run("declined", func(t *testing.T) {
 		messages, done := make(chan string, 1), make(chan error, 1)
 		s, _ := NewPublicSource(publicConfig(e, &memCache{}), DeviceCode{Prompt: func(m string) { messages <- m }})
-		go deviceUser(t, e, testBrowser{cancel: true}, messages, done)
+		go deviceUser(t, e, emulator.User{Cancel: true}, messages, done)
 		_, err := s.Token(bounded(t), scope)
 		<-done
 		if err == nil || !strings.Contains(err.Error(), "declined") {
@@ -324,9 +324,9 @@ func TestPublicInteractive(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			b := testBrowser{client: e.HTTPClient(), user: tc.upn, password: seeded(t, e, tc.upn)}
+			b := emulator.User{Client: e.HTTPClient(), UPN: tc.upn, Password: seeded(t, e, tc.upn)}
 			if tc.mfa {
-				b.totpSecret = totpSecret(t, e, tc.upn)
+				b.TOTPSecret = totpSecret(t, e, tc.upn)
 			}
 			done := make(chan error, 1)
 			var opened string
@@ -336,7 +336,7 @@ func TestPublicInteractive(t *testing.T) {
 			s, err := NewPublicSource(publicConfig(e, mc), Interactive{LoginHint: tc.upn, OpenURL: func(u string) error {
 				opened = u
 				go func() {
-					_, err := b.signIn(u)
+					_, err := b.SignIn(u)
 					if err != nil {
 						cancel() // MSAL's listener would wait for nobody
 					}
@@ -370,11 +370,11 @@ func TestPublicInteractive(t *testing.T) {
 	t.Run("wrong password", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		b := testBrowser{client: e.HTTPClient(), user: "megan.bowen@contoso.com", password: "Wrong-Pw-1"}
+		b := emulator.User{Client: e.HTTPClient(), UPN: "megan.bowen@contoso.com", Password: "Wrong-Pw-1"}
 		done := make(chan error, 1)
 		s, _ := NewPublicSource(publicConfig(e, &memCache{}), Interactive{OpenURL: func(u string) error {
 			go func() {
-				_, err := b.signIn(u)
+				_, err := b.SignIn(u)
 				done <- err
 				cancel() // the user gives up: Ctrl-C
 			}()
@@ -390,9 +390,9 @@ func TestPublicInteractive(t *testing.T) {
 	})
 
 	t.Run("cancel", func(t *testing.T) {
-		b := testBrowser{client: e.HTTPClient(), cancel: true}
+		b := emulator.User{Client: e.HTTPClient(), Cancel: true}
 		s, _ := NewPublicSource(publicConfig(e, &memCache{}), Interactive{OpenURL: func(u string) error {
-			go b.signIn(u)
+			go b.SignIn(u)
 			return nil
 		}})
 		_, err := s.Token(bounded(t), scope)

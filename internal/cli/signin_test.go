@@ -3,18 +3,9 @@ package cli
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha1"
-	"encoding/base32"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html"
-	"io"
-	"net/http"
-	"net/http/cookiejar"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -345,9 +336,9 @@ func TestSignInDevice(t *testing.T) {
 		for w := range stderr {
 			// The service's message, word for word, on a line of its own.
 			if m := deviceMessageRe.FindStringSubmatch(w); m != nil {
-				b := signInBrowser{client: e.HTTPClient(), user: upn, password: seededUser(t, dir, upn),
-					totpSecret: userTOTP(t, e, upn), userCode: m[2]}
-				_, playErr = b.signIn(m[1])
+				b := emulator.User{Client: e.HTTPClient(), UPN: upn, Password: seededUser(t, dir, upn),
+					TOTPSecret: userTOTP(t, e, upn), UserCode: m[2]}
+				_, playErr = b.SignIn(m[1])
 				return
 			}
 		}
@@ -373,8 +364,8 @@ func TestSignInBrowser(t *testing.T) {
 	errOut, code := c.runWatched(func(stderr <-chan string) {
 		for w := range stderr {
 			if m := signInURLRe.FindStringSubmatch(w); m != nil {
-				b := signInBrowser{client: e.HTTPClient(), user: upn, password: seededUser(t, dir, upn)}
-				_, playErr = b.signIn(m[1])
+				b := emulator.User{Client: e.HTTPClient(), UPN: upn, Password: seededUser(t, dir, upn)}
+				_, playErr = b.SignIn(m[1])
 				return
 			}
 		}
@@ -400,101 +391,6 @@ func userTOTP(t *testing.T, e *emulator.Emulator, upn string) string {
 	}
 	t.Fatalf("no user %s", upn)
 	return ""
-}
-
-// signInBrowser plays a user on the emulator's sign-in pages with net/http (a copy of the
-// auth package's test browser, which tests here cannot import): it fills the device code, user
-// name, password and verification code fields, and posts the auto-submitting answer to the
-// loopback redirect as the page's script would.
-type signInBrowser struct {
-	client                     *http.Client
-	user, password, totpSecret string
-	userCode                   string
-}
-
-var (
-	formRe  = regexp.MustCompile(`(?s)<form\b([^>]*)>(.*?)</form>`)
-	inputRe = regexp.MustCompile(`<input\b[^>]*>`)
-	attrRe  = regexp.MustCompile(`([a-zA-Z_-]+)="([^"]*)"`)
-	errRe   = regexp.MustCompile(`(?s)id="error"[^>]*>(.*?)</p>`)
-)
-
-func htmlAttrs(tag string) map[string]string {
-	m := map[string]string{}
-	for _, a := range attrRe.FindAllStringSubmatch(tag, -1) {
-		m[a[1]] = html.UnescapeString(a[2])
-	}
-	return m
-}
-
-func (b *signInBrowser) signIn(u string) (string, error) {
-	c := *b.client
-	c.Jar, _ = cookiejar.New(nil)
-	resp, err := c.Get(u)
-	// A code signs in only once, and the emulator accepts the 30-second steps around now:
-	// after a refused code, the user types the next step's, then the last one's.
-	otcTries, otcSteps := 0, []int{0, 1, -1}
-	for step := 0; step < 10; step++ {
-		if err != nil {
-			return "", err
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		page := string(body)
-		if m := errRe.FindStringSubmatch(page); m != nil && !(strings.Contains(page, `id="otc"`) && otcTries < 3) {
-			return page, fmt.Errorf("sign-in page says: %s", html.UnescapeString(strings.TrimSpace(m[1])))
-		}
-		fm := formRe.FindStringSubmatch(page)
-		if fm == nil {
-			return page, nil
-		}
-		form, v := htmlAttrs(fm[1]), url.Values{}
-		for _, in := range inputRe.FindAllString(fm[2], -1) {
-			if a := htmlAttrs(in); a["name"] != "" {
-				v.Set(a["name"], a["value"])
-			}
-		}
-		action, err := resp.Request.URL.Parse(form["action"])
-		if err != nil {
-			return page, err
-		}
-		switch {
-		case form["id"] == "response":
-			r, err := c.PostForm(action.String(), v)
-			if err != nil {
-				return page, err
-			}
-			body, _ := io.ReadAll(r.Body)
-			r.Body.Close()
-			return string(body), nil
-		case strings.Contains(fm[2], `id="code"`):
-			v.Set("user_code", b.userCode)
-		case strings.Contains(fm[2], `id="otc"`):
-			v.Set("otc", totpNow(b.totpSecret, otcSteps[otcTries]))
-			otcTries++
-		case strings.Contains(fm[2], `id="password"`):
-			v.Set("username", b.user)
-			v.Set("password", b.password)
-		}
-		resp, err = c.PostForm(action.String(), v)
-	}
-	return "", errors.New("the sign-in did not end after 10 pages")
-}
-
-// totpNow is an authenticator app's code (RFC 6238: SHA-1, 30 s, 6 digits), steps 30-second
-// steps from now.
-func totpNow(secret string, steps int) string {
-	key, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(strings.ToUpper(strings.TrimRight(secret, "=")))
-	if err != nil {
-		return "000000"
-	}
-	var msg [8]byte
-	binary.BigEndian.PutUint64(msg[:], uint64(time.Now().Unix()/30+int64(steps)))
-	h := hmac.New(sha1.New, key)
-	h.Write(msg[:])
-	sum := h.Sum(nil)
-	off := sum[len(sum)-1] & 0xf
-	return fmt.Sprintf("%06d", (binary.BigEndian.Uint32(sum[off:off+4])&0x7fffffff)%1000000)
 }
 
 func TestSignInRevokedSaysWhy(t *testing.T) {

@@ -1,4 +1,4 @@
-package auth
+package emulator
 
 import (
 	"crypto/hmac"
@@ -16,14 +16,21 @@ import (
 	"time"
 )
 
-// testBrowser plays a user on the emulator's sign-in pages with net/http: it fills the user
-// name, password, verification code and device code fields, and posts the auto-submitting
-// answer to the redirect URI as the page's script would.
-type testBrowser struct {
-	client                     *http.Client
-	user, password, totpSecret string
-	userCode                   string // device flow
-	cancel                     bool   // press Cancel instead of signing in
+// User plays a person on the emulator's sign-in pages over plain HTTP, so that tests of
+// interactive (browser) and device-code sign-in run unattended: it types the device code, the
+// user name and password, the authenticator code, or presses Cancel, and posts the final
+// auto-submitting answer to the client's loopback redirect as the page's script would.
+type User struct {
+	// Client must trust the emulator (Emulator.HTTPClient).
+	Client *http.Client
+	UPN    string
+	// Password and TOTPSecret (for users who must pass MFA; emulator.json has neither for
+	// TOTP: read it from Store().User) answer the sign-in pages.
+	Password, TOTPSecret string
+	// UserCode answers the device login page.
+	UserCode string
+	// Cancel presses Cancel instead of signing in.
+	Cancel bool
 }
 
 var (
@@ -41,10 +48,11 @@ func attrs(tag string) map[string]string {
 	return m
 }
 
-// signIn starts at u (an authorize URL, or the device login page) and goes on until the
-// sign-in is answered. It returns the last page's text.
-func (b *testBrowser) signIn(u string) (string, error) {
-	c := *b.client
+// SignIn starts at u (an authorize URL, or the device login page) and goes on until the
+// sign-in is answered. It returns the last page's text, or an error with the text the page
+// showed (a wrong password, say).
+func (b *User) SignIn(u string) (string, error) {
+	c := *b.Client
 	c.Jar, _ = cookiejar.New(nil)
 	resp, err := c.Get(u)
 	// A code signs in only once, and the emulator accepts the 30-second steps around now:
@@ -86,24 +94,24 @@ func (b *testBrowser) signIn(u string) (string, error) {
 			body, _ := io.ReadAll(r.Body)
 			r.Body.Close()
 			return string(body), nil
-		case b.cancel && strings.Contains(fm[2], `id="cancel"`):
+		case b.Cancel && strings.Contains(fm[2], `id="cancel"`):
 			v.Set("cancel", "1")
 		case strings.Contains(fm[2], `id="code"`):
-			v.Set("user_code", b.userCode)
+			v.Set("user_code", b.UserCode)
 		case strings.Contains(fm[2], `id="otc"`):
-			v.Set("otc", totpCode(b.totpSecret, time.Now().Add(time.Duration(otcSteps[otcTries])*30*time.Second)))
+			v.Set("otc", TOTP(b.TOTPSecret, time.Now().Add(time.Duration(otcSteps[otcTries])*30*time.Second)))
 			otcTries++
 		case strings.Contains(fm[2], `id="password"`):
-			v.Set("username", b.user)
-			v.Set("password", b.password)
+			v.Set("username", b.UPN)
+			v.Set("password", b.Password)
 		}
 		resp, err = c.PostForm(action.String(), v)
 	}
 	return "", fmt.Errorf("the sign-in did not end after 10 pages")
 }
 
-// totpCode is an authenticator app's code (RFC 6238: SHA-1, 30 s, 6 digits).
-func totpCode(secret string, t time.Time) string {
+// TOTP is an authenticator app's code at t (RFC 6238: SHA-1, 30 s, 6 digits).
+func TOTP(secret string, t time.Time) string {
 	key, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(strings.ToUpper(strings.TrimRight(secret, "=")))
 	if err != nil {
 		return "000000"
