@@ -1,0 +1,742 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/exoctl/exoctl/exo"
+	"github.com/exoctl/exoctl/psparam"
+)
+
+// BulkOptions are `exoctl bulk`'s flags.
+type BulkOptions struct {
+	CSV         string
+	Journal     string
+	Parallel    int
+	Output      string
+	Connection  string
+	RetryFailed bool
+	EmptyNull   bool
+	// Grace is how long in-flight rows may take to finish after an interrupt before they are
+	// cancelled and recorded as unknown.
+	Grace    time.Duration
+	Template []string
+}
+
+const maxBulkParallel = 8
+
+func newBulkCmd(f *Factory) *cobra.Command {
+	o := &BulkOptions{Grace: 30 * time.Second}
+	cmd := &cobra.Command{
+		Use:   "bulk --csv FILE [flags] -- CMDLET-TEMPLATE",
+		Short: "Run a cmdlet once per row of a CSV file, resumably",
+		Long: `Run a cmdlet once per row of a CSV file over one connection. The template is a cmdlet line in
+PowerShell syntax where {Column} stands for that row's value of Column. A value is always one
+string argument, whatever quotes, commas, $ or ; it holds: it is never read as PowerShell. Inside
+a quoted string or a script block {Column} is replaced as text. An empty cell is an empty string
+(or $null with --empty-null when the cell is the whole argument).
+
+Each finished row is appended to a journal (default <csv>.exoctl-journal). Running the same
+command again skips the rows already done; failed rows (and rows whose outcome is unknown after
+an interrupt) run again only with --retry-failed. A failing row does not stop the run; the exit
+code is 1 when any row failed. Throttling is waited out; a state-changing call that may have
+reached the service is never retried.
+
+Output is one JSON line per row ({"row":N,"status":"ok","records":[...]}) or, with -o csv, the
+input columns plus Status and Error. A summary goes to the error stream.
+
+Cmdlets that ask for confirmation (most Remove-*) need -Confirm:$false in the template.`,
+		Example: `  exoctl bulk --csv users.csv -- 'Set-Mailbox -Identity {Identity} -CustomAttribute1 {Department}'
+  exoctl bulk --csv users.csv --parallel 4 -o csv -- Get-Mailbox -Identity {Alias} > report.csv
+  exoctl bulk --csv leavers.csv --retry-failed -- 'Remove-Mailbox {UPN} -Confirm:$false'`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Template = args
+			return runBulk(cmd.Context(), f, o)
+		},
+	}
+	cmd.Flags().SetInterspersed(false)
+	cmd.Flags().StringVar(&o.CSV, "csv", "", "CSV file with a header row (required)")
+	cmd.Flags().StringVar(&o.Journal, "journal", "", "journal file of finished rows (default: <csv>.exoctl-journal)")
+	cmd.Flags().IntVarP(&o.Parallel, "parallel", "p", 1, "rows run at once (1-8)")
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "ndjson", "per-row results: ndjson or csv")
+	cmd.Flags().StringVarP(&o.Connection, "connection", "c", "", "connection to use: Id, ConnectionId or prefix (default: the latest)")
+	cmd.Flags().BoolVar(&o.RetryFailed, "retry-failed", false, "run again the rows the journal records as failed or unknown")
+	cmd.Flags().BoolVar(&o.EmptyNull, "empty-null", false, "an empty cell that is a whole argument is $null instead of an empty string")
+	_ = cmd.MarkFlagRequired("csv")
+	return cmd
+}
+
+// ---- template ----
+
+// bulkTemplate is a cmdlet line parsed once, with placeholders standing in for row values.
+type bulkTemplate struct {
+	cmd    *psparam.Command
+	tokens []string // tokens[i] stands for column cols[i]
+	cols   []int    // index into the CSV header
+	names  []string
+}
+
+var placeholderRE = regexp.MustCompile(`\{([A-Za-z_][A-Za-z0-9_.\- ]*)\}`)
+
+// parseBulkTemplate replaces every {Column} by a unique bare word, parses the line with psparam
+// and remembers where the words went, so row values are put into parsed values and never read
+// as PowerShell.
+func parseBulkTemplate(args []string, header []string) (*bulkTemplate, error) {
+	col := make(map[string]int, len(header))
+	for i, h := range header {
+		col[strings.ToLower(h)] = i
+	}
+	joined := strings.Join(args, " ")
+	prefix := "XOBULK" + randomHex(6) + "P"
+	for strings.Contains(joined, prefix) {
+		prefix = "XOBULK" + randomHex(6) + "P"
+	}
+	t := &bulkTemplate{}
+	byName := map[string]string{}
+	var unknown []string
+	replace := func(s string) string {
+		return placeholderRE.ReplaceAllStringFunc(s, func(m string) string {
+			name := strings.TrimSpace(m[1 : len(m)-1])
+			i, ok := col[strings.ToLower(name)]
+			if !ok {
+				// A script block such as {Department} with no such column: a missing column
+				// is far likelier than a one-word script block in a bulk template.
+				unknown = append(unknown, name)
+				return m
+			}
+			if tok, ok := byName[strings.ToLower(name)]; ok {
+				return tok
+			}
+			tok := prefix + strconv.Itoa(len(t.tokens)) + "Z"
+			byName[strings.ToLower(name)] = tok
+			t.tokens = append(t.tokens, tok)
+			t.cols = append(t.cols, i)
+			t.names = append(t.names, header[i])
+			return tok
+		})
+	}
+	rep := make([]string, len(args))
+	for i, a := range args {
+		rep[i] = replace(a)
+	}
+	if len(unknown) > 0 {
+		return nil, fmt.Errorf("the template names %s, which the CSV does not have: its columns are %s",
+			quoteList(unknown), strings.Join(header, ", "))
+	}
+	if len(t.tokens) == 0 {
+		return nil, errors.New("the template has no {Column} placeholder: every row would run the same command")
+	}
+	var err error
+	if len(rep) == 1 {
+		t.cmd, err = psparam.ParseLine(rep[0])
+	} else {
+		t.cmd, err = psparam.ParseArgs(rep)
+	}
+	if err != nil {
+		if errors.Is(err, psparam.ErrEmptyLine) {
+			return nil, errors.New("the template has no cmdlet")
+		}
+		return nil, fmt.Errorf("template: %w", err)
+	}
+	if strings.Contains(t.cmd.Name, prefix) {
+		return nil, errors.New("a placeholder cannot stand for the cmdlet name")
+	}
+	for _, p := range t.cmd.Params {
+		if strings.Contains(p.Name, prefix) {
+			return nil, fmt.Errorf("a placeholder cannot stand for a parameter name (-%s)", t.restore(p.Name))
+		}
+	}
+	return t, nil
+}
+
+// restore puts the {Column} text back for messages.
+func (t *bulkTemplate) restore(s string) string {
+	for i, tok := range t.tokens {
+		s = strings.ReplaceAll(s, tok, "{"+t.names[i]+"}")
+	}
+	return s
+}
+
+// params returns the template's parameters with row's values in place of the placeholders.
+func (t *bulkTemplate) params(row []string, emptyNull bool) exo.Params {
+	vals := make([]string, len(t.tokens))
+	for i, c := range t.cols {
+		if c < len(row) {
+			vals[i] = row[c]
+		}
+	}
+	var sub func(v any) any
+	sub = func(v any) any {
+		switch x := v.(type) {
+		case string:
+			for i, tok := range t.tokens {
+				if x == tok {
+					if emptyNull && vals[i] == "" {
+						return nil
+					}
+					return vals[i]
+				}
+			}
+			return t.text(x, vals)
+		case psparam.ScriptBlock:
+			return psparam.ScriptBlock(t.text(string(x), vals))
+		case []any:
+			out := make([]any, len(x))
+			for i, e := range x {
+				out[i] = sub(e)
+			}
+			return out
+		case *psparam.Hashtable:
+			h := &psparam.Hashtable{Keys: make([]string, len(x.Keys)), Values: make(map[string]any, len(x.Values))}
+			for i, k := range x.Keys {
+				nk := t.text(k, vals)
+				h.Keys[i] = nk
+				h.Values[nk] = sub(x.Values[k])
+			}
+			return h
+		}
+		return v
+	}
+	c := &psparam.Command{Name: t.cmd.Name, Params: make([]psparam.Param, len(t.cmd.Params))}
+	for i, p := range t.cmd.Params {
+		c.Params[i] = psparam.Param{Name: p.Name, Value: sub(p.Value)}
+	}
+	return exo.Params(c.Parameters())
+}
+
+func (t *bulkTemplate) text(s string, vals []string) string {
+	if !strings.Contains(s, "XOBULK") {
+		return s
+	}
+	for i, tok := range t.tokens {
+		s = strings.ReplaceAll(s, tok, vals[i])
+	}
+	return s
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func quoteList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = "{" + n + "}"
+	}
+	return strings.Join(q, ", ")
+}
+
+// ---- CSV ----
+
+func readBulkCSV(path string) (header []string, rows [][]string, err error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer fh.Close()
+	br := bufio.NewReader(fh)
+	if b, _ := br.Peek(3); string(b) == "\xef\xbb\xbf" { // Excel's UTF-8 byte order mark
+		_, _ = br.Discard(3)
+	}
+	r := csv.NewReader(br)
+	r.FieldsPerRecord = -1
+	all, err := r.ReadAll()
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(all) == 0 {
+		return nil, nil, fmt.Errorf("%s is empty: it needs a header row", path)
+	}
+	header = all[0]
+	seen := map[string]bool{}
+	for i, h := range header {
+		header[i] = strings.TrimSpace(h)
+		k := strings.ToLower(header[i])
+		if seen[k] {
+			return nil, nil, fmt.Errorf("%s: column %q appears twice in the header", path, header[i])
+		}
+		seen[k] = true
+	}
+	return header, all[1:], nil
+}
+
+// ---- journal ----
+
+// journalEntry is one line of the journal (JSON lines). The first line is a header with
+// Journal, CSV and Template; every later line is a finished row. The last line of a row wins.
+type journalEntry struct {
+	Journal  string `json:"journal,omitempty"`
+	CSV      string `json:"csv,omitempty"`
+	Template string `json:"template,omitempty"`
+	Row      int    `json:"row,omitempty"`
+	Status   string `json:"status,omitempty"`
+	Hash     string `json:"hash,omitempty"`
+	Error    string `json:"error,omitempty"`
+	Time     string `json:"time"`
+}
+
+const journalVersion = "exoctl-bulk/1"
+
+type journal struct {
+	mu sync.Mutex
+	fh *os.File
+}
+
+func rowHash(row []string) string {
+	h := sha256.New()
+	for _, v := range row {
+		h.Write([]byte(strconv.Itoa(len(v)) + ":" + v))
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// loadJournal reads the last entry of each row, ignoring a torn last line.
+func loadJournal(path string) (map[int]journalEntry, string, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return map[int]journalEntry{}, "", nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	done := map[int]journalEntry{}
+	tmpl := ""
+	for line := range strings.SplitSeq(string(data), "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		var e journalEntry
+		if json.Unmarshal([]byte(line), &e) != nil {
+			continue // an interrupted write
+		}
+		if e.Journal != "" {
+			if e.Journal != journalVersion {
+				return nil, "", fmt.Errorf("%s is not an exoctl bulk journal this version reads (%s)", path, e.Journal)
+			}
+			tmpl = e.Template
+			continue
+		}
+		if e.Row > 0 {
+			done[e.Row] = e
+		}
+	}
+	return done, tmpl, nil
+}
+
+func openJournal(path string) (*journal, error) {
+	fh, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	return &journal{fh: fh}, nil
+}
+
+// append writes one line and syncs it to disk before returning.
+func (j *journal) append(e journalEntry) error {
+	e.Time = time.Now().UTC().Format(time.RFC3339)
+	b, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if _, err := j.fh.Write(append(b, '\n')); err != nil {
+		return err
+	}
+	return j.fh.Sync()
+}
+
+// ---- run ----
+
+type bulkResult struct {
+	Row      int           `json:"row"`
+	Status   string        `json:"status"` // ok, error, unknown, skipped
+	Error    string        `json:"error,omitempty"`
+	Warnings []string      `json:"warnings,omitempty"`
+	Records  []*exo.Record `json:"records,omitempty"`
+	values   []string
+	changed  bool // a state-changing cmdlet that may have reached the service
+	confirm  *exo.ConfirmationRequiredError
+}
+
+func runBulk(ctx context.Context, f *Factory, o *BulkOptions) error {
+	if o.Parallel < 1 || o.Parallel > maxBulkParallel {
+		return fmt.Errorf("--parallel must be 1 to %d, not %d", maxBulkParallel, o.Parallel)
+	}
+	if o.Output != "ndjson" && o.Output != "csv" {
+		return fmt.Errorf("-o must be ndjson or csv, not %q", o.Output)
+	}
+	header, rows, err := readBulkCSV(o.CSV)
+	if err != nil {
+		return err
+	}
+	tmpl, err := parseBulkTemplate(o.Template, header)
+	if err != nil {
+		return err
+	}
+	jpath := o.Journal
+	if jpath == "" {
+		jpath = o.CSV + ".exoctl-journal"
+	}
+	done, prevTmpl, err := loadJournal(jpath)
+	if err != nil {
+		return err
+	}
+	tmplText := strings.Join(o.Template, " ")
+	if prevTmpl != "" && prevTmpl != tmplText {
+		f.warn(fmt.Sprintf("the journal %s was written for another template (%s): rows it records as done are skipped", jpath, prevTmpl))
+	}
+
+	// Which rows run.
+	type job struct {
+		row  int
+		vals []string
+	}
+	var jobs []job
+	var skipped []int
+	var prevFailed int
+	for i, r := range rows {
+		n := i + 1
+		e, ok := done[n]
+		if ok && e.Hash != rowHash(r) {
+			ok = false // the row was edited since: run it
+		}
+		switch {
+		case !ok:
+			jobs = append(jobs, job{n, r})
+		case e.Status == "ok":
+			skipped = append(skipped, n)
+		case o.RetryFailed:
+			jobs = append(jobs, job{n, r})
+		default:
+			skipped = append(skipped, n)
+			prevFailed++
+		}
+	}
+
+	if mayAsk(tmpl.cmd) {
+		f.warn(tmpl.cmd.Name + " may ask for confirmation, which bulk cannot answer: add -Confirm:$false to the template (if the first row asks, the run stops there with nothing changed)")
+	}
+	s, _, err := openSession(ctx, f, o.Connection)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	j, err := openJournal(jpath)
+	if err != nil {
+		return err
+	}
+	defer j.fh.Close()
+	if prevTmpl == "" || prevTmpl != tmplText {
+		if err := j.append(journalEntry{Journal: journalVersion, CSV: o.CSV, Template: tmplText}); err != nil {
+			return fmt.Errorf("journal: %w", err)
+		}
+	}
+
+	out := newBulkWriter(f, o.Output, header)
+	results := make(map[int]*bulkResult, len(rows))
+	var resMu sync.Mutex
+	for _, n := range skipped {
+		e := done[n]
+		st := "skipped"
+		results[n] = &bulkResult{Row: n, Status: st, Error: e.Error, values: rows[n-1]}
+		if e.Status != "ok" {
+			results[n].Error = "previously " + e.Status + ": " + e.Error
+		}
+	}
+
+	// Interrupts stop new rows at once; rows in flight get Grace to finish.
+	runCtx, cancelRun := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelRun()
+	stopGrace := context.AfterFunc(ctx, func() {
+		t := time.NewTimer(o.Grace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancelRun()
+		case <-runCtx.Done():
+		}
+	})
+	defer stopGrace()
+	var confirmOnce sync.Once
+	var confirmErr *exo.ConfirmationRequiredError
+	stopDispatch := make(chan struct{})
+
+	queue := make(chan job)
+	var wg sync.WaitGroup
+	var journalErr error
+	var jeOnce sync.Once
+	for range o.Parallel {
+		wg.Go(func() {
+			for jb := range queue {
+				res := runBulkRow(runCtx, s, tmpl, jb.row, jb.vals, o.EmptyNull)
+				if res.confirm != nil {
+					// Nothing was changed: say it once and stop, not fail every row.
+					confirmOnce.Do(func() {
+						confirmErr = res.confirm
+						close(stopDispatch)
+					})
+					continue
+				}
+				if res.Status == "unknown" && !res.changed {
+					// A read-only cmdlet cut short: nothing to record, it simply runs next time.
+					continue
+				}
+				if err := j.append(journalEntry{Row: jb.row, Status: res.Status, Hash: rowHash(jb.vals), Error: res.Error}); err != nil {
+					jeOnce.Do(func() { journalErr = err })
+				}
+				resMu.Lock()
+				results[jb.row] = res
+				resMu.Unlock()
+				out.ready(res, results, &resMu)
+			}
+		})
+	}
+	interrupted := false
+dispatch:
+	for _, jb := range jobs {
+		select {
+		case <-ctx.Done():
+			interrupted = true
+			break dispatch
+		case <-stopDispatch:
+			break dispatch
+		default:
+		}
+		select {
+		case queue <- jb:
+		case <-ctx.Done():
+			interrupted = true
+			break dispatch
+		case <-stopDispatch:
+			break dispatch
+		}
+	}
+	close(queue)
+	wg.Wait()
+	// Rows skipped because they were done print too, so -o csv is a full report.
+	out.flushAll(results, &resMu, len(rows))
+
+	var ok, failed, unknown, notRun int
+	for n := 1; n <= len(rows); n++ {
+		r, has := results[n]
+		switch {
+		case !has:
+			notRun++
+		case r.Status == "ok":
+			ok++
+		case r.Status == "error":
+			failed++
+		case r.Status == "unknown":
+			unknown++
+		}
+	}
+	sum := fmt.Sprintf("%d rows: %d ok, %d failed", len(rows), ok, failed)
+	if unknown > 0 {
+		sum += fmt.Sprintf(", %d unknown", unknown)
+	}
+	sum += fmt.Sprintf(", %d skipped", len(skipped))
+	if notRun > 0 {
+		sum += fmt.Sprintf(", %d not run", notRun)
+	}
+	sum += "; journal: " + jpath
+	fmt.Fprintln(f.IO.ErrOut, sum)
+	if prevFailed > 0 {
+		fmt.Fprintf(f.IO.ErrOut, "%d rows failed in an earlier run and were skipped: add --retry-failed to run them again\n", prevFailed)
+	}
+	if unknown > 0 {
+		fmt.Fprintf(f.IO.ErrOut, "%d rows were cut short and may or may not have changed anything: check them before running again with --retry-failed\n", unknown)
+	}
+	if err := out.err(); err != nil {
+		return err
+	}
+	if journalErr != nil {
+		return fmt.Errorf("journal %s: %w (the results above are not all recorded)", jpath, journalErr)
+	}
+	if confirmErr != nil {
+		return fmt.Errorf("%s asks for confirmation and nothing was changed for that row: add -Confirm:$false to the template to run it without asking, then run the same command again", confirmErr.Cmdlet)
+	}
+	if interrupted || notRun > 0 && ctx.Err() != nil {
+		fmt.Fprintln(f.IO.ErrOut, "interrupted: run the same command again to go on where it stopped")
+		return context.Canceled
+	}
+	if failed > 0 || unknown > 0 {
+		return &bulkFailed{failed + unknown}
+	}
+	return nil
+}
+
+// bulkFailed is the error of a run where some rows failed; their errors are already printed.
+type bulkFailed struct{ n int }
+
+func (e *bulkFailed) Error() string {
+	return fmt.Sprintf("%d rows failed (see the output): rerun the same command with --retry-failed to run them again", e.n)
+}
+
+func runBulkRow(ctx context.Context, s *exo.Session, t *bulkTemplate, row int, vals []string, emptyNull bool) *bulkResult {
+	res := &bulkResult{Row: row, Status: "ok", values: vals, Records: []*exo.Record{}}
+	params := t.params(vals, emptyNull)
+	var errs []string
+	for page, err := range s.InvokePages(ctx, t.cmd.Name, params) {
+		if err != nil {
+			var ce *exo.ConfirmationRequiredError
+			if errors.As(err, &ce) {
+				res.confirm = ce
+				return res
+			}
+			if ctx.Err() != nil {
+				res.Status = "unknown"
+				res.changed = !isReadOnlyVerb(t.cmd.Name)
+				res.Error = "interrupted: the outcome is unknown"
+				return res
+			}
+			res.Status = "error"
+			errs = append(errs, oneLine(err.Error()))
+			break
+		}
+		res.Records = append(res.Records, page.Records...)
+		res.Warnings = append(res.Warnings, page.Warnings...)
+		for _, m := range page.Errors {
+			res.Status = "error"
+			errs = append(errs, oneLine(m))
+		}
+		if page.ConfirmationMessage != "" {
+			res.Warnings = append(res.Warnings, "What if: "+page.ConfirmationMessage)
+		}
+	}
+	res.Error = strings.Join(errs, "; ")
+	return res
+}
+
+// mayAsk reports whether a template's cmdlet is likely high impact (asks for confirmation) and
+// has neither -Confirm nor -WhatIf.
+func mayAsk(c *psparam.Command) bool {
+	verb, _, _ := strings.Cut(strings.ToLower(c.Name), "-")
+	if verb != "remove" && verb != "disable" && verb != "clear" {
+		return false
+	}
+	for _, n := range []string{"Confirm", "cf", "WhatIf", "wi"} {
+		if _, ok := c.Lookup(n); ok {
+			return false
+		}
+	}
+	return true
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// isReadOnlyVerb mirrors the SDK's rule: these verbs change nothing.
+func isReadOnlyVerb(cmdlet string) bool {
+	verb, _, _ := strings.Cut(strings.ToLower(cmdlet), "-")
+	switch verb {
+	case "get", "test", "search", "export", "find", "read":
+		return true
+	}
+	return false
+}
+
+// ---- output ----
+
+// bulkWriter prints results in row order as they become ready.
+type bulkWriter struct {
+	f      *Factory
+	format string
+	header []string
+	csv    *csv.Writer
+	next   int
+	mu     sync.Mutex
+	werr   error
+}
+
+func newBulkWriter(f *Factory, format string, header []string) *bulkWriter {
+	w := &bulkWriter{f: f, format: format, header: header, next: 1}
+	if format == "csv" {
+		w.csv = csv.NewWriter(f.IO.Out)
+		h := append(append([]string{}, header...), "Status", "Error")
+		w.werr = w.csv.Write(h)
+	}
+	return w
+}
+
+// ready prints every result from the next row on that is known.
+func (w *bulkWriter) ready(_ *bulkResult, results map[int]*bulkResult, mu *sync.Mutex) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for {
+		mu.Lock()
+		r, ok := results[w.next]
+		mu.Unlock()
+		if !ok {
+			return
+		}
+		w.write(r)
+		w.next++
+	}
+}
+
+// flushAll prints what is left, in order, leaving out rows that never ran.
+func (w *bulkWriter) flushAll(results map[int]*bulkResult, mu *sync.Mutex, n int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for ; w.next <= n; w.next++ {
+		mu.Lock()
+		r, ok := results[w.next]
+		mu.Unlock()
+		if ok {
+			w.write(r)
+		}
+	}
+	if w.csv != nil {
+		w.csv.Flush()
+		if err := w.csv.Error(); err != nil && w.werr == nil {
+			w.werr = err
+		}
+	}
+}
+
+func (w *bulkWriter) write(r *bulkResult) {
+	if w.werr != nil {
+		return
+	}
+	if w.csv != nil {
+		vals := make([]string, len(w.header), len(w.header)+2)
+		copy(vals, r.values)
+		w.werr = w.csv.Write(append(vals, r.Status, r.Error))
+		w.csv.Flush()
+		return
+	}
+	if r.Status != "ok" {
+		r.Records = nil
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		w.werr = err
+		return
+	}
+	_, w.werr = w.f.IO.Out.Write(append(b, '\n'))
+}
+
+func (w *bulkWriter) err() error {
+	if w.werr != nil {
+		return fmt.Errorf("write output: %w", w.werr)
+	}
+	return nil
+}
