@@ -1,0 +1,299 @@
+package cli
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/exoctl/exoctl/psparam"
+)
+
+type bulkLine struct {
+	Row     int              `json:"row"`
+	Status  string           `json:"status"`
+	Error   string           `json:"error"`
+	Records []map[string]any `json:"records"`
+}
+
+func parseBulkOut(t *testing.T, out string) []bulkLine {
+	t.Helper()
+	var res []bulkLine
+	for l := range strings.SplitSeq(strings.TrimSpace(out), "\n") {
+		if l == "" {
+			continue
+		}
+		var b bulkLine
+		if err := json.Unmarshal([]byte(l), &b); err != nil {
+			t.Fatalf("bad ndjson line %q: %v", l, err)
+		}
+		res = append(res, b)
+	}
+	return res
+}
+
+func writeCSV(t *testing.T, rows [][]string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "in.csv")
+	fh, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := csv.NewWriter(fh)
+	if err := w.WriteAll(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := fh.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func mailboxAliases(t *testing.T, c *cli, n string) []string {
+	t.Helper()
+	var mbx []map[string]any
+	if err := json.Unmarshal([]byte(c.ok("run", "-o", "json", "Get-Mailbox", "-ResultSize", n)), &mbx); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, m := range mbx {
+		a, _ := m["Alias"].(string)
+		if a == "" {
+			t.Fatalf("mailbox without Alias: %v", m)
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+func TestBulkGetMailbox(t *testing.T) {
+	c := connected(t)
+	aliases := mailboxAliases(t, c, "5")
+	rows := [][]string{{"Alias", "Note"}}
+	for _, a := range aliases {
+		rows = append(rows, []string{a, "x"})
+	}
+	path := writeCSV(t, rows)
+
+	out, errOut, code := c.run("", "bulk", "--csv", path, "--", "Get-Mailbox -Identity {Alias}")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	res := parseBulkOut(t, out)
+	if len(res) != 5 {
+		t.Fatalf("%d result lines:\n%s", len(res), out)
+	}
+	for i, r := range res {
+		if r.Row != i+1 || r.Status != "ok" || len(r.Records) != 1 || r.Records[0]["Alias"] != aliases[i] {
+			t.Errorf("row %d: %+v", i+1, r)
+		}
+	}
+	if !strings.Contains(errOut, "5 rows: 5 ok, 0 failed, 0 skipped; journal: "+path+".exoctl-journal") {
+		t.Errorf("summary: %s", errOut)
+	}
+	st, err := os.Stat(path + ".exoctl-journal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("journal mode %v", st.Mode().Perm())
+	}
+
+	// Again: everything is done.
+	out, errOut, code = c.run("", "bulk", "--csv", path, "--", "Get-Mailbox -Identity {Alias}")
+	if code != 0 || !strings.Contains(errOut, "5 rows: 0 ok, 0 failed, 5 skipped") {
+		t.Errorf("rerun: exit %d: %s", code, errOut)
+	}
+	for _, r := range parseBulkOut(t, out) {
+		if r.Status != "skipped" {
+			t.Errorf("rerun: %+v", r)
+		}
+	}
+
+	// Same results from argv form and --parallel 4, in row order.
+	out, errOut, code = c.run("", "bulk", "--csv", path, "--journal", filepath.Join(t.TempDir(), "j"), "--parallel", "4", "--", "Get-Mailbox", "{Alias}")
+	if code != 0 {
+		t.Fatalf("parallel: exit %d: %s", code, errOut)
+	}
+	res = parseBulkOut(t, out)
+	if len(res) != 5 {
+		t.Fatalf("parallel: %d lines", len(res))
+	}
+	for i, r := range res {
+		if r.Row != i+1 || r.Status != "ok" || len(r.Records) != 1 || r.Records[0]["Alias"] != aliases[i] {
+			t.Errorf("parallel row %d: %+v", i+1, r)
+		}
+	}
+}
+
+func TestBulkFailedRowAndResume(t *testing.T) {
+	c := connected(t)
+	aliases := mailboxAliases(t, c, "4")
+	rows := [][]string{{"Alias"}, {aliases[0]}, {aliases[1]}, {"no-such-mailbox-bulk"}, {aliases[2]}, {aliases[3]}}
+	path := writeCSV(t, rows)
+	journal := filepath.Join(t.TempDir(), "run.journal")
+	args := []string{"bulk", "--csv", path, "--journal", journal, "--", "Get-Mailbox -Identity {Alias}"}
+
+	out, errOut, code := c.run("", args...)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1: %s", code, errOut)
+	}
+	res := parseBulkOut(t, out)
+	if len(res) != 5 {
+		t.Fatalf("%d lines:\n%s", len(res), out)
+	}
+	for _, r := range res {
+		want := "ok"
+		if r.Row == 3 {
+			want = "error"
+		}
+		if r.Status != want {
+			t.Errorf("row %d: %+v", r.Row, r)
+		}
+	}
+	if !strings.Contains(res[2].Error, "no-such-mailbox-bulk") {
+		t.Errorf("row 3 error: %q", res[2].Error)
+	}
+	if !strings.Contains(errOut, "5 rows: 4 ok, 1 failed, 0 skipped") || !strings.Contains(errOut, "--retry-failed") {
+		t.Errorf("summary: %s", errOut)
+	}
+
+	// Rerun without --retry-failed: nothing runs, the failure is still reported.
+	out, errOut, code = c.run("", args...)
+	if !strings.Contains(errOut, "5 rows: 0 ok, 0 failed, 5 skipped") || !strings.Contains(errOut, "1 rows failed in an earlier run") {
+		t.Errorf("rerun: exit %d: %s", code, errOut)
+	}
+	_ = out
+
+	// Fix the row, rerun with --retry-failed: only row 3 runs.
+	rows[3] = []string{aliases[0]}
+	path2 := writeCSV(t, rows)
+	if err := os.Rename(path2, path); err != nil {
+		t.Fatal(err)
+	}
+	args = append(args[:5:5], "--retry-failed", "--", "Get-Mailbox -Identity {Alias}")
+	out, errOut, code = c.run("", args...)
+	if code != 0 {
+		t.Fatalf("retry: exit %d: %s", code, errOut)
+	}
+	res = parseBulkOut(t, out)
+	for _, r := range res {
+		want := "skipped"
+		if r.Row == 3 {
+			want = "ok"
+		}
+		if r.Status != want {
+			t.Errorf("retry row %d: %+v", r.Row, r)
+		}
+	}
+	if !strings.Contains(errOut, "5 rows: 1 ok, 0 failed, 4 skipped") {
+		t.Errorf("retry summary: %s", errOut)
+	}
+}
+
+func TestBulkValuesAreLiteral(t *testing.T) {
+	c := connected(t)
+	weird := []string{
+		`o'brien "quoted", $env:HOME; Remove-Mailbox x`,
+		`a,b,c`,
+		`$(Get-Date)`,
+		`@{x=1}`,
+		`{script}`,
+		"`n tick",
+	}
+	rows := [][]string{{"Id"}}
+	for _, w := range weird {
+		rows = append(rows, []string{w})
+	}
+	path := writeCSV(t, rows)
+	for _, tmpl := range []string{"Get-Mailbox -Identity {Id}", `Get-Mailbox -Identity "{Id}"`, "Get-Mailbox {Id}"} {
+		out, errOut, code := c.run("", "bulk", "--csv", path, "--journal", filepath.Join(t.TempDir(), "j"), "--", tmpl)
+		if code != 1 {
+			t.Fatalf("%s: exit %d: %s", tmpl, code, errOut)
+		}
+		res := parseBulkOut(t, out)
+		if len(res) != len(weird) {
+			t.Fatalf("%s: %d lines:\n%s", tmpl, len(res), out)
+		}
+		for i, r := range res {
+			if r.Status != "error" || !strings.Contains(r.Error, weird[i]) {
+				t.Errorf("%s: row %d: value %q not echoed as one literal: %+v", tmpl, i+1, weird[i], r)
+			}
+		}
+	}
+}
+
+func TestBulkCSVOutput(t *testing.T) {
+	c := connected(t)
+	aliases := mailboxAliases(t, c, "2")
+	path := writeCSV(t, [][]string{{"Alias", "Dept"}, {aliases[0], "Sales, EMEA"}, {"nobody-here", ""}, {aliases[1], "IT"}})
+	out, errOut, code := c.run("", "bulk", "--csv", path, "-o", "csv", "--", "Get-Mailbox -Identity {Alias}")
+	if code != 1 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 4 || strings.Join(recs[0], "|") != "Alias|Dept|Status|Error" {
+		t.Fatalf("csv output:\n%s", out)
+	}
+	if recs[1][1] != "Sales, EMEA" || recs[1][2] != "ok" || recs[2][2] != "error" || recs[2][3] == "" || recs[3][2] != "ok" {
+		t.Errorf("csv output:\n%s", out)
+	}
+}
+
+func TestBulkTemplateErrorsBeforeAnyCall(t *testing.T) {
+	c := newCLI(t) // not connected: an error about the connection would mean a call was tried
+	path := writeCSV(t, [][]string{{"Alias"}, {"a"}})
+	for _, tc := range []struct{ tmpl, want string }{
+		{"Get-Mailbox -Identity {Nope}", "{Nope}"},
+		{"Get-Mailbox -Identity alice", "no {Column}"},
+		{"Get-Mailbox -{Alias} x", "parameter name"},
+	} {
+		_, errOut, code := c.run("", "bulk", "--csv", path, "--", tc.tmpl)
+		if code != 1 || !strings.Contains(errOut, tc.want) || strings.Contains(errOut, "connect") {
+			t.Errorf("%s: exit %d: %s", tc.tmpl, code, errOut)
+		}
+	}
+	if _, err := os.Stat(path + ".exoctl-journal"); err == nil {
+		t.Error("a journal was written for a template that never ran")
+	}
+	_, errOut, code := c.run("", "bulk", "--csv", path, "--parallel", "9", "--", "Get-Mailbox {Alias}")
+	if code != 1 || !strings.Contains(errOut, "--parallel") {
+		t.Errorf("--parallel 9: %s", errOut)
+	}
+}
+
+func TestBulkTemplateSubstitution(t *testing.T) {
+	header := []string{"Alias", "Email", "Dept", "Empty"}
+	tm, err := parseBulkTemplate([]string{`Set-Mailbox {Alias} -EmailAddresses @{Add="smtp:{Email}"} -CustomAttribute1 "{Dept} team" -CustomAttribute2 {Empty} -Members {Alias},{Dept} -Filter {Department -eq '{Dept}'} -Confirm:$false`}, header)
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := []string{`al"i;ce`, `a@x.com`, `R&D $x`, ``}
+	p := tm.params(row, false)
+	if p["Identity"] != `al"i;ce` {
+		t.Errorf("Identity: %#v", p["Identity"])
+	}
+	if h, ok := p["EmailAddresses"].(*psparam.Hashtable); !ok || h.Values["Add"] != "smtp:a@x.com" {
+		t.Errorf("EmailAddresses: %#v", p["EmailAddresses"])
+	}
+	if p["CustomAttribute1"] != `R&D $x team` || p["CustomAttribute2"] != "" {
+		t.Errorf("CustomAttribute1/2: %#v %#v", p["CustomAttribute1"], p["CustomAttribute2"])
+	}
+	if m, ok := p["Members"].([]any); !ok || len(m) != 2 || m[0] != row[0] || m[1] != row[2] {
+		t.Errorf("Members: %#v", p["Members"])
+	}
+	if p["Filter"] != psparam.ScriptBlock(`Department -eq 'R&D $x'`) {
+		t.Errorf("Filter: %#v", p["Filter"])
+	}
+	if p["Confirm"] != false {
+		t.Errorf("Confirm: %#v", p["Confirm"])
+	}
+	if p := tm.params(row, true); p["CustomAttribute2"] != nil {
+		t.Errorf("--empty-null: %#v", p["CustomAttribute2"])
+	}
+}
