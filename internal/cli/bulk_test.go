@@ -297,3 +297,51 @@ func TestBulkTemplateSubstitution(t *testing.T) {
 		t.Errorf("--empty-null: %#v", p["CustomAttribute2"])
 	}
 }
+
+func TestBulkConfirmationSaidOnce(t *testing.T) {
+	c := connected(t)
+	aliases := mailboxAliases(t, c, "3")
+	path := writeCSV(t, [][]string{{"Alias"}, {aliases[0]}, {aliases[1]}, {aliases[2]}})
+	out, errOut, code := c.run("", "bulk", "--csv", path, "--", "Remove-Mailbox {Alias}")
+	if code != 1 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.HasPrefix(errOut, "WARNING: Remove-Mailbox may ask for confirmation") ||
+		strings.Count(errOut, "-Confirm:$false") != 2 || !strings.Contains(errOut, "nothing was changed") {
+		t.Errorf("stderr:\n%s", errOut)
+	}
+	if strings.TrimSpace(out) != "" {
+		t.Errorf("rows reported although none ran:\n%s", out)
+	}
+	if got := mailboxAliases(t, c, "3"); strings.Join(got, ",") != strings.Join(aliases, ",") {
+		t.Errorf("mailboxes changed: %v -> %v", aliases, got)
+	}
+	done, _, err := loadJournal(path + ".exoctl-journal")
+	if err != nil || len(done) != 0 {
+		t.Errorf("journal records rows that changed nothing: %v %v", done, err)
+	}
+}
+
+func TestBulkSetMailbox(t *testing.T) {
+	c := connected(t)
+	aliases := mailboxAliases(t, c, "2")
+	val := `Sales, "EMEA"; $x`
+	path := writeCSV(t, [][]string{{"Alias", "Dept"}, {aliases[0], val}, {aliases[1], ""}})
+	c.ok("bulk", "--csv", path, "--parallel", "2", "--", "Set-Mailbox -Identity {Alias} -CustomAttribute15 {Dept}")
+	get := func(alias string) any {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(c.ok("run", "-o", "ndjson", "Get-Mailbox", "-Identity", alias)), &m); err != nil {
+			t.Fatal(err)
+		}
+		return m["CustomAttribute15"]
+	}
+	if got := get(aliases[0]); got != val {
+		t.Errorf("CustomAttribute15 = %#v, want %q", got, val)
+	}
+	// Reset both with $null.
+	path = writeCSV(t, [][]string{{"Alias", "Dept"}, {aliases[0], ""}, {aliases[1], ""}})
+	c.ok("bulk", "--csv", path, "--empty-null", "--", "Set-Mailbox -Identity {Alias} -CustomAttribute15 {Dept}")
+	if got := get(aliases[0]); got != "" && got != nil {
+		t.Errorf("after --empty-null: %#v", got)
+	}
+}
