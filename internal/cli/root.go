@@ -38,6 +38,7 @@ API with PowerShell's parameter syntax, and ships a local emulator for offline t
 		newEmulatorCmd(f),
 		newDemoCmd(f),
 		newTokenCmd(f),
+		newShellCmd(f),
 		newBulkCmd(f),
 	)
 	return root
