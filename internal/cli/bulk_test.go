@@ -1,12 +1,16 @@
 package cli
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/exoctl/exoctl/psparam"
 )
@@ -343,5 +347,53 @@ func TestBulkSetMailbox(t *testing.T) {
 	c.ok("bulk", "--csv", path, "--empty-null", "--", "Set-Mailbox -Identity {Alias} -CustomAttribute15 {Dept}")
 	if got := get(aliases[0]); got != "" && got != nil {
 		t.Errorf("after --empty-null: %#v", got)
+	}
+}
+
+// cancelWriter cancels the run at its first write: an interrupt right after row 1.
+type cancelWriter struct {
+	strings.Builder
+	cancel func()
+}
+
+func (w *cancelWriter) Write(p []byte) (int, error) {
+	w.cancel()
+	return w.Builder.Write(p)
+}
+
+func TestBulkInterruptThenResume(t *testing.T) {
+	c := connected(t)
+	aliases := mailboxAliases(t, c, "5")
+	rows := [][]string{{"Alias"}}
+	for _, a := range aliases {
+		rows = append(rows, []string{a})
+	}
+	path := writeCSV(t, rows)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := &cancelWriter{cancel: cancel}
+	var errOut strings.Builder
+	f := &Factory{
+		IO: &IOStreams{In: strings.NewReader(""), Out: out, ErrOut: &errOut},
+		Getenv: func(k string) string {
+			if k == "EXOCTL_HOME" {
+				return c.home
+			}
+			return c.env[k]
+		},
+	}
+	f.Logger = newWarnLogger(&errOut, false)
+	err := runBulk(ctx, f, &BulkOptions{CSV: path, Parallel: 1, Output: "ndjson", Grace: time.Minute, Template: []string{"Get-Mailbox {Alias}"}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v", err)
+	}
+	ran := len(parseBulkOut(t, out.String()))
+	if ran < 1 || ran > 2 || !strings.Contains(errOut.String(), "not run") || !strings.Contains(errOut.String(), "run the same command again") {
+		t.Fatalf("%d rows ran; stderr:\n%s", ran, errOut.String())
+	}
+	_, stderr, code := c.run("", "bulk", "--csv", path, "--", "Get-Mailbox {Alias}")
+	want := fmt.Sprintf("5 rows: %d ok, 0 failed, %d skipped", 5-ran, ran)
+	if code != 0 || !strings.Contains(stderr, want) {
+		t.Errorf("resume: exit %d, want %q: %s", code, want, stderr)
 	}
 }
