@@ -4,14 +4,12 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 )
@@ -21,34 +19,17 @@ import (
 // Compliance session it is the region's list. Throttling and unavailable answers are retried
 // like a read-only cmdlet.
 func (s *Session) Cmdlets(ctx context.Context) ([]string, error) {
-	const what = "EXOModuleFile"
 	target := s.base + "/adminapi/v1.0/" + s.tenant + "/EXOModuleFile?Version=" + url.QueryEscape(ModuleVersion)
 	requestID := uuid.NewString()
 	reauthed := false
-	var lastErr error
-	for attempt := 0; ; attempt++ {
-		if attempt > 0 {
-			wait := s.backoff << (attempt - 1)
-			var ce *CmdletError
-			if errors.As(lastErr, &ce) && ce.RetryAfter > 0 {
-				wait = ce.RetryAfter
-			}
-			s.log.Debug("retrying", "request", what, "attempt", attempt, "wait", wait, "reason", lastErr)
-			select {
-			case <-ctx.Done():
-				return nil, fmt.Errorf("cmdlet catalog: %w (while waiting to retry after: %v)", ctx.Err(), lastErr)
-			case <-time.After(wait):
-			}
-		}
-		names, retry, err := s.catalogOnce(ctx, target, requestID, &reauthed)
-		if err == nil {
-			return names, nil
-		}
-		lastErr = err
-		if !retry || attempt >= s.retries || ctx.Err() != nil {
-			return nil, err
-		}
-	}
+	var names []string
+	err := s.retrying(ctx, "cmdlet catalog", func() (bool, error) {
+		var retry bool
+		var err error
+		names, retry, err = s.catalogOnce(ctx, target, requestID, &reauthed)
+		return retry, err
+	})
+	return names, err
 }
 
 func (s *Session) catalogOnce(ctx context.Context, target, requestID string, reauthed *bool) ([]string, bool, error) {
@@ -65,17 +46,9 @@ func (s *Session) catalogOnce(ctx context.Context, target, requestID string, rea
 		return nil, false, fmt.Errorf("cmdlet catalog: %w", err)
 	}
 	h := req.Header
-	h.Set("Authorization", "Bearer "+tok.AccessToken)
-	h.Set("Accept", "application/json")
+	s.setModuleHeaders(h, tok.AccessToken, requestID)
 	h.Set("CommandName", "*")
-	h.Set("X-AnchorMailbox", s.anchor)
-	h.Set("client-request-id", requestID)
-	h.Set("connection-id", s.id)
-	h.Set("X-ClientApplication", "ExoManagementModule")
-	h.Set("X-ClientModuleVersion", ModuleVersion)
-	h.Set("Accept-Language", "en-US")
 	h.Set("Accept-Encoding", "gzip")
-	h.Set("User-Agent", "exoctl/"+ModuleVersion)
 	resp, err := s.hc.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {

@@ -31,16 +31,7 @@ func (s *Session) discoverRegion(ctx context.Context, tok auth.Token, base strin
 	if err != nil {
 		return "", err
 	}
-	h := req.Header
-	h.Set("Authorization", "Bearer "+tok.AccessToken)
-	h.Set("Accept", "application/json")
-	h.Set("X-AnchorMailbox", s.anchor)
-	h.Set("client-request-id", uuid.NewString())
-	h.Set("connection-id", s.id)
-	h.Set("X-ClientApplication", "ExoManagementModule")
-	h.Set("X-ClientModuleVersion", ModuleVersion)
-	h.Set("Accept-Language", "en-US")
-	h.Set("User-Agent", "exoctl/"+ModuleVersion)
+	s.setModuleHeaders(req.Header, tok.AccessToken, uuid.NewString())
 
 	hc := *s.hc
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }

@@ -233,9 +233,21 @@ func positive(n int64) error {
 }
 
 // post sends one InvokeCommand request (a first page or a nextLink) with the module's retries.
-func (s *Session) post(ctx context.Context, target, cmdlet, requestID string, body []byte, maxPage int) (*Page, string, error) {
+func (s *Session) post(ctx context.Context, target, cmdlet, requestID string, body []byte, maxPage int) (page *Page, next string, err error) {
 	readOnly := isReadOnly(cmdlet)
 	reauthed := false
+	err = s.retrying(ctx, cmdlet, func() (bool, error) {
+		var retry bool
+		var err error
+		page, next, retry, err = s.once(ctx, target, cmdlet, requestID, body, maxPage, readOnly, &reauthed)
+		return retry, err
+	})
+	return page, next, err
+}
+
+// retrying calls once until it succeeds, says not to retry, or the module's budget of retries
+// is spent, waiting 2 s × 2^n between tries, or the server's Retry-After.
+func (s *Session) retrying(ctx context.Context, what string, once func() (retry bool, err error)) error {
 	var lastErr error
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
@@ -244,22 +256,35 @@ func (s *Session) post(ctx context.Context, target, cmdlet, requestID string, bo
 			if errors.As(lastErr, &ce) && ce.RetryAfter > 0 {
 				wait = ce.RetryAfter
 			}
-			s.log.Debug("retrying", "cmdlet", cmdlet, "attempt", attempt, "wait", wait, "reason", lastErr)
+			s.log.Debug("retrying", "request", what, "attempt", attempt, "wait", wait, "reason", lastErr)
 			select {
 			case <-ctx.Done():
-				return nil, "", fmt.Errorf("%s: %w (while waiting to retry after: %v)", cmdlet, ctx.Err(), lastErr)
+				return fmt.Errorf("%s: %w (while waiting to retry after: %v)", what, ctx.Err(), lastErr)
 			case <-time.After(wait):
 			}
 		}
-		page, next, retry, err := s.once(ctx, target, cmdlet, requestID, body, maxPage, readOnly, &reauthed)
+		retry, err := once()
 		if err == nil {
-			return page, next, nil
+			return nil
 		}
 		lastErr = err
 		if !retry || attempt >= s.retries || ctx.Err() != nil {
-			return nil, "", err
+			return err
 		}
 	}
+}
+
+// setModuleHeaders sets what the module sends on every admin API request.
+func (s *Session) setModuleHeaders(h http.Header, token, requestID string) {
+	h.Set("Authorization", "Bearer "+token)
+	h.Set("Accept", "application/json")
+	h.Set("X-AnchorMailbox", s.anchor)
+	h.Set("client-request-id", requestID)
+	h.Set("connection-id", s.id)
+	h.Set("X-ClientApplication", "ExoManagementModule")
+	h.Set("X-ClientModuleVersion", ModuleVersion)
+	h.Set("Accept-Language", "en-US")
+	h.Set("User-Agent", "exoctl/"+ModuleVersion)
 }
 
 // once makes one request; retry says whether the module would try again.
@@ -276,21 +301,13 @@ func (s *Session) once(ctx context.Context, target, cmdlet, requestID string, bo
 		return nil, "", false, fmt.Errorf("%s: %w", cmdlet, err)
 	}
 	h := req.Header
-	h.Set("Authorization", "Bearer "+tok.AccessToken)
+	s.setModuleHeaders(h, tok.AccessToken, requestID)
 	h.Set("Content-Type", "application/json")
-	h.Set("Accept", "application/json")
 	h.Set("Prefer", "odata.maxpagesize="+strconv.Itoa(max(maxPage, 1)))
-	h.Set("X-AnchorMailbox", s.anchor)
 	h.Set("X-CmdletName", cmdlet)
-	h.Set("client-request-id", requestID)
-	h.Set("connection-id", s.id)
-	h.Set("X-ClientApplication", "ExoManagementModule")
-	h.Set("X-ClientModuleVersion", ModuleVersion)
 	h.Set("X-ResponseFormat", "json")
 	h.Set("X-SerializationLevel", "Partial")
-	h.Set("Accept-Language", "en-US")
 	h.Set("Accept-Encoding", "gzip")
-	h.Set("User-Agent", "exoctl/"+ModuleVersion)
 
 	resp, err := s.hc.Do(req)
 	if err != nil {
