@@ -11,15 +11,7 @@ import (
 // deviceCode serves POST /{tenant}/oauth2/v2.0/devicecode (and the v1 /{tenant}/oauth2/devicecode,
 // which names a resource and answers with strings and verification_url, as Entra's v1 does).
 func (s *Server) deviceCode(w http.ResponseWriter, r *http.Request, tenant string, v2 bool) {
-	if r.Method != http.MethodPost {
-		s.writeError(w, r, newErr(http.StatusMethodNotAllowed, "invalid_request", 900561,
-			"The endpoint only accepts POST, OPTIONS requests. Received a %s request.", r.Method))
-		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
-	if err := r.ParseForm(); err != nil {
-		s.writeError(w, r, newErr(http.StatusBadRequest, "invalid_request", 900144,
-			"The request body must be application/x-www-form-urlencoded: %v.", err))
+	if !s.postForm(w, r) {
 		return
 	}
 	ctx, f := r.Context(), r.PostForm

@@ -174,24 +174,18 @@ func formTargets(sg *signin) []string {
 
 // showPassword renders the user name and password page for sg with a fresh id.
 func (s *Server) showPassword(w http.ResponseWriter, r *http.Request, sg *signin, errText string) {
-	sg.stage = stagePassword
-	id, ok := s.pending.putSignin(sg, s.now())
-	if !ok {
-		s.errorPage(w, r, errBusy())
-		return
-	}
-	status := http.StatusOK
-	if errText != "" {
-		status = http.StatusBadRequest
-	}
-	s.renderPage(w, r, status, "password", page{
-		App: sg.appName, Error: errText, Action: s.loginAction(sg), Flow: id, User: sg.username, Cancel: true,
-	}, formTargets(sg)...)
+	s.showStage(w, r, sg, stagePassword, "password", errText, page{User: sg.username})
 }
 
 // showMFA renders the verification code page for sg with a fresh id.
 func (s *Server) showMFA(w http.ResponseWriter, r *http.Request, sg *signin, errText string) {
-	sg.stage = stageMFA
+	s.showStage(w, r, sg, stageMFA, "otc", errText, page{Title: "Verify your identity", User: sg.upn})
+}
+
+// showStage moves sg to a stage and renders that stage's page under a fresh single-use id; an
+// error text re-renders it with HTTP 400.
+func (s *Server) showStage(w http.ResponseWriter, r *http.Request, sg *signin, st signinStage, name, errText string, pg page) {
+	sg.stage = st
 	id, ok := s.pending.putSignin(sg, s.now())
 	if !ok {
 		s.errorPage(w, r, errBusy())
@@ -201,9 +195,8 @@ func (s *Server) showMFA(w http.ResponseWriter, r *http.Request, sg *signin, err
 	if errText != "" {
 		status = http.StatusBadRequest
 	}
-	s.renderPage(w, r, status, "otc", page{
-		Title: "Verify your identity", App: sg.appName, Error: errText, Action: s.loginAction(sg), Flow: id, User: sg.upn, Cancel: true,
-	}, formTargets(sg)...)
+	pg.App, pg.Error, pg.Action, pg.Flow, pg.Cancel = sg.appName, errText, s.loginAction(sg), id, true
+	s.renderPage(w, r, status, name, pg, formTargets(sg)...)
 }
 
 func errBusy() *aadError {

@@ -27,15 +27,7 @@ type tokenRequest struct {
 
 // tokenEndpoint serves POST /{tenant}/oauth2/v2.0/token and the v1 /{tenant}/oauth2/token.
 func (s *Server) tokenEndpoint(w http.ResponseWriter, r *http.Request, tenant string, v2 bool) {
-	if r.Method != http.MethodPost {
-		s.writeError(w, r, newErr(http.StatusMethodNotAllowed, "invalid_request", 900561,
-			"The endpoint only accepts POST, OPTIONS requests. Received a %s request.", r.Method))
-		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
-	if err := r.ParseForm(); err != nil {
-		s.writeError(w, r, newErr(http.StatusBadRequest, "invalid_request", 900144,
-			"The request body must be application/x-www-form-urlencoded: %v.", err))
+	if !s.postForm(w, r) {
 		return
 	}
 	f := r.PostForm
@@ -261,4 +253,21 @@ func (s *Server) writeToken(w http.ResponseWriter, req *tokenRequest, at string,
 		}
 	}
 	s.writeJSON(w, req.r, http.StatusOK, body)
+}
+
+// postForm reads a form-encoded POST of at most 1 MiB, answering Entra's error for anything
+// else; it reports whether the handler may go on.
+func (s *Server) postForm(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method != http.MethodPost {
+		s.writeError(w, r, newErr(http.StatusMethodNotAllowed, "invalid_request", 900561,
+			"The endpoint only accepts POST, OPTIONS requests. Received a %s request.", r.Method))
+		return false
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+	if err := r.ParseForm(); err != nil {
+		s.writeError(w, r, newErr(http.StatusBadRequest, "invalid_request", 900144,
+			"The request body must be application/x-www-form-urlencoded: %v.", err))
+		return false
+	}
+	return true
 }
