@@ -14,7 +14,6 @@ import (
 
 	"github.com/exoctl/exoctl/auth"
 	"github.com/exoctl/exoctl/emulator"
-	"github.com/exoctl/exoctl/emulator/store"
 	"github.com/exoctl/exoctl/exo"
 )
 
@@ -137,7 +136,7 @@ func TestManagedIdentityIMDS(t *testing.T) {
 		kind    auth.IDKind
 		appID   string
 	}{
-		{"system-assigned", "", auth.IDAuto, store.DemoVMIdentityClientID},
+		{"system-assigned", "", auth.IDAuto, e.Info.Tenants[0].ManagedIdentities[0].ClientID},
 		{"client id", uami.ClientID, auth.IDAuto, uami.ClientID},
 		{"object id", uami.ObjectID, auth.IDObjectID, uami.ClientID},
 		{"resource id", uami.ResourceID, auth.IDAuto, uami.ClientID},
@@ -154,7 +153,7 @@ func TestManagedIdentityIMDS(t *testing.T) {
 				t.Fatal(err)
 			}
 			info := s.Info()
-			if info.AppID != tc.appID || info.TenantID != store.DemoTenantID || info.TokenExpiryTimeUTC.Before(time.Now().Add(time.Hour)) {
+			if info.AppID != tc.appID || info.TenantID != e.Info.Tenants[0].ID || info.TokenExpiryTimeUTC.Before(time.Now().Add(time.Hour)) {
 				t.Errorf("connection %+v", info)
 			}
 			tok, _ := s.Token(context.Background())
@@ -179,7 +178,7 @@ func TestManagedIdentityNoRole(t *testing.T) {
 	e := startEmulator(t)
 	hc, refused := guarded(e)
 	src, err := auth.NewManagedIdentitySource(auth.ManagedIdentityConfig{
-		AccountID: store.DemoNoRoleIdentityClientID, HTTPClient: hc, IMDSEndpoint: e.Info.ManagedIdentity.IMDSEndpoint,
+		AccountID: miClientID(t, e, "exoctl-norole-uami"), HTTPClient: hc, IMDSEndpoint: e.Info.ManagedIdentity.IMDSEndpoint,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -192,10 +191,10 @@ func TestManagedIdentityNoRole(t *testing.T) {
 	tok, _ := s.Token(context.Background())
 	err = auth.ExplainManagedIdentityRefusal(src, tok, err)
 	var re *auth.ManagedIdentityRoleError
-	if !errors.As(err, &re) || !re.MissingAppRole || !re.MissingDirectoryRole || re.ClientID != store.DemoNoRoleIdentityClientID {
+	if !errors.As(err, &re) || !re.MissingAppRole || !re.MissingDirectoryRole || re.ClientID != miClientID(t, e, "exoctl-norole-uami") {
 		t.Fatalf("explained: %#v", err)
 	}
-	want := "the managed identity with client id " + store.DemoNoRoleIdentityClientID + " has no Exchange role: grant Exchange.ManageAsApp and the Exchange Administrator role"
+	want := "the managed identity with client id " + miClientID(t, e, "exoctl-norole-uami") + " has no Exchange role: grant Exchange.ManageAsApp and the Exchange Administrator role"
 	if !strings.HasPrefix(err.Error(), want) || !errors.As(err, &ce) {
 		t.Errorf("message %q", err)
 	}
@@ -212,7 +211,7 @@ func TestManagedIdentityAppServiceAndCloudShell(t *testing.T) {
 	}{
 		{"App Service", "AppService", func(e *emulator.Emulator) map[string]string {
 			return map[string]string{"IDENTITY_ENDPOINT": e.Info.ManagedIdentity.AppServiceEndpoint, "IDENTITY_HEADER": e.Info.ManagedIdentity.IdentityHeader}
-		}, store.DemoAutomationIdentityClientID},
+		}, "exoctl-automation-uami"},
 		{"App Service system-assigned", "AppService", func(e *emulator.Emulator) map[string]string {
 			return map[string]string{"IDENTITY_ENDPOINT": e.Info.ManagedIdentity.AppServiceEndpoint, "IDENTITY_HEADER": e.Info.ManagedIdentity.IdentityHeader}
 		}, ""},
@@ -227,7 +226,11 @@ func TestManagedIdentityAppServiceAndCloudShell(t *testing.T) {
 			for k, v := range tc.env(e) {
 				t.Setenv(k, v)
 			}
-			src, err := auth.NewManagedIdentitySource(auth.ManagedIdentityConfig{AccountID: tc.account, HTTPClient: hc})
+			account := tc.account
+			if account != "" {
+				account = miClientID(t, e, account)
+			}
+			src, err := auth.NewManagedIdentitySource(auth.ManagedIdentityConfig{AccountID: account, HTTPClient: hc})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -245,7 +248,7 @@ func TestManagedIdentityAppServiceAndCloudShell(t *testing.T) {
 	t.Run("Cloud Shell refuses a user-assigned identity", func(t *testing.T) {
 		clearMIEnv(t)
 		t.Setenv("MSI_ENDPOINT", "https://127.0.0.1:1/msi/cloudshell")
-		_, err := auth.NewManagedIdentitySource(auth.ManagedIdentityConfig{AccountID: store.DemoAutomationIdentityClientID})
+		_, err := auth.NewManagedIdentitySource(auth.ManagedIdentityConfig{AccountID: "5e2a9c7f-1d38-4b64-a5f0-8c4d2e6b9a13"})
 		if err == nil || !strings.Contains(err.Error(), "Cloud Shell") {
 			t.Errorf("err = %v", err)
 		}
@@ -310,4 +313,16 @@ func TestManagedIdentityErrors(t *testing.T) {
 		}
 		t.Logf("gave up after %v: %v", time.Since(start), err)
 	})
+}
+
+// miClientID is the client id of the seeded managed identity called name, from emulator.json.
+func miClientID(t *testing.T, e *emulator.Emulator, name string) string {
+	t.Helper()
+	for _, m := range e.Info.Tenants[0].ManagedIdentities {
+		if m.Name == name {
+			return m.ClientID
+		}
+	}
+	t.Fatalf("no managed identity %q in emulator.json", name)
+	return ""
 }

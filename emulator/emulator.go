@@ -21,12 +21,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/exoctl/exoctl/emulator/compliance"
-	"github.com/exoctl/exoctl/emulator/exchange"
-	"github.com/exoctl/exoctl/emulator/identity"
+	"github.com/exoctl/exoctl/emulator/internal/compliance"
+	"github.com/exoctl/exoctl/emulator/internal/exchange"
+	"github.com/exoctl/exoctl/emulator/internal/identity"
 	"github.com/exoctl/exoctl/emulator/internal/token"
-	"github.com/exoctl/exoctl/emulator/managedidentity"
-	"github.com/exoctl/exoctl/emulator/store"
+	"github.com/exoctl/exoctl/emulator/internal/managedidentity"
+	"github.com/exoctl/exoctl/emulator/internal/store"
 )
 
 // DefaultAddr is where `exoctl emulator start` listens unless told otherwise. It is fixed so

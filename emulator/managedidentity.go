@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/exoctl/exoctl/emulator/managedidentity"
+	"github.com/exoctl/exoctl/emulator/internal/managedidentity"
 )
 
 // identityHeaderFile keeps IDENTITY_HEADER across restarts, so a shell that exported it keeps

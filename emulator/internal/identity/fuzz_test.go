@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/exoctl/exoctl/emulator/internal/token"
-	"github.com/exoctl/exoctl/emulator/store"
+	"github.com/exoctl/exoctl/emulator/internal/store"
 )
 
 func FuzzDecodeThumbprint(f *testing.F) {

@@ -21,7 +21,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/exoctl/exoctl/emulator/internal/token"
-	"github.com/exoctl/exoctl/emulator/store"
+	"github.com/exoctl/exoctl/emulator/internal/store"
 )
 
 // Paths the server answers. IMDSPath is IMDS's own path (a client reaches it by sending what it

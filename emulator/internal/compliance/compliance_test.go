@@ -12,7 +12,7 @@ import (
 
 	"github.com/exoctl/exoctl/auth"
 	"github.com/exoctl/exoctl/emulator"
-	"github.com/exoctl/exoctl/emulator/compliance"
+	"github.com/exoctl/exoctl/emulator/internal/compliance"
 )
 
 // env is one emulator and the seeded app's tokens, shared by the tests of this file.

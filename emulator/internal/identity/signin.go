@@ -8,7 +8,7 @@ import (
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
-	"github.com/exoctl/exoctl/emulator/store"
+	"github.com/exoctl/exoctl/emulator/internal/store"
 )
 
 // authorize serves GET (or POST) /{tenant}/oauth2/v2.0/authorize: the start of a browser

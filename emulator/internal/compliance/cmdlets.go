@@ -8,8 +8,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/exoctl/exoctl/emulator/exchange"
-	"github.com/exoctl/exoctl/emulator/store"
+	"github.com/exoctl/exoctl/emulator/internal/exchange"
+	"github.com/exoctl/exoctl/emulator/internal/store"
 )
 
 // Cmdlets returns the registry of the Security & Compliance cmdlets the emulator implements.

@@ -19,7 +19,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/exoctl/exoctl/emulator/internal/token"
-	"github.com/exoctl/exoctl/emulator/store"
+	"github.com/exoctl/exoctl/emulator/internal/store"
 	"github.com/exoctl/exoctl/internal/jsontext"
 )
 

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/exoctl/exoctl/emulator/internal/token"
-	"github.com/exoctl/exoctl/emulator/store"
+	"github.com/exoctl/exoctl/emulator/internal/store"
 )
 
 // OIDC scopes MSAL appends to every request; they never name a resource.

@@ -14,8 +14,8 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 
-	"github.com/exoctl/exoctl/emulator/identity"
-	"github.com/exoctl/exoctl/emulator/store"
+	"github.com/exoctl/exoctl/emulator/internal/identity"
+	"github.com/exoctl/exoctl/emulator/internal/store"
 )
 
 const (

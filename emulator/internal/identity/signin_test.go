@@ -17,7 +17,7 @@ import (
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/public"
 	"github.com/pquerna/otp/totp"
 
-	"github.com/exoctl/exoctl/emulator/identity"
+	"github.com/exoctl/exoctl/emulator/internal/identity"
 )
 
 const (

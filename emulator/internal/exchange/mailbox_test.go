@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/exoctl/exoctl/emulator/store"
+	"github.com/exoctl/exoctl/emulator/internal/store"
 )
 
 // mutableEnv is an emulator over a store of its own (seeded with the demo tenant), for tests

@@ -6,7 +6,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/exoctl/exoctl/emulator/store"
+	"github.com/exoctl/exoctl/emulator/internal/store"
 )
 
 // openIDConfiguration answers the v2 (/{tenant}/v2.0/.well-known/openid-configuration) or v1

@@ -6,9 +6,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/exoctl/exoctl/emulator/exchange"
+	"github.com/exoctl/exoctl/emulator/internal/exchange"
 	"github.com/exoctl/exoctl/emulator/internal/token"
-	"github.com/exoctl/exoctl/emulator/store"
+	"github.com/exoctl/exoctl/emulator/internal/store"
 	"github.com/exoctl/exoctl/internal/jsontext"
 )
 

@@ -14,7 +14,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/exoctl/exoctl/emulator/internal/token"
-	"github.com/exoctl/exoctl/emulator/store"
+	"github.com/exoctl/exoctl/emulator/internal/store"
 )
 
 // ModuleAppID is the public client of Microsoft's ExchangeOnlineManagement module ("Microsoft

@@ -13,7 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/exoctl/exoctl/emulator/internal/token"
-	"github.com/exoctl/exoctl/emulator/store"
+	"github.com/exoctl/exoctl/emulator/internal/store"
 )
 
 // Config is what the identity service needs.

@@ -18,7 +18,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/exoctl/exoctl/emulator/internal/token"
-	"github.com/exoctl/exoctl/emulator/store"
+	"github.com/exoctl/exoctl/emulator/internal/store"
 )
 
 // TestInvokeByHand sends the request of PROTOCOL.md §1 with net/http and checks the answer's

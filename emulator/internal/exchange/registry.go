@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/exoctl/exoctl/emulator/store"
+	"github.com/exoctl/exoctl/emulator/internal/store"
 )
 
 // ParamType is how a parameter's JSON value binds, like the .NET type of a PowerShell parameter.

@@ -20,7 +20,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/exoctl/exoctl/emulator/internal/token"
-	"github.com/exoctl/exoctl/emulator/store"
+	"github.com/exoctl/exoctl/emulator/internal/store"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")

@@ -15,7 +15,7 @@ import (
 	mi "github.com/AzureAD/microsoft-authentication-library-for-go/apps/managedidentity"
 
 	"github.com/exoctl/exoctl/emulator"
-	"github.com/exoctl/exoctl/emulator/store"
+	"github.com/exoctl/exoctl/emulator/internal/store"
 )
 
 // Tests here set environment variables (MSAL reads its source from them) and so never run in

@@ -15,7 +15,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/exoctl/exoctl/emulator/store"
+	"github.com/exoctl/exoctl/emulator/internal/store"
 )
 
 // The state-changing mailbox cmdlets: Set-Mailbox, New-Mailbox (shared, room and equipment

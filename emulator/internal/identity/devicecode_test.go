@@ -11,7 +11,7 @@ import (
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/public"
 	"github.com/pquerna/otp/totp"
 
-	"github.com/exoctl/exoctl/emulator/identity"
+	"github.com/exoctl/exoctl/emulator/internal/identity"
 )
 
 func fastDevice(cfg *identity.Config) { cfg.DeviceCodeInterval = 10 * time.Millisecond }
