@@ -60,7 +60,7 @@ func decodeThumbprint(s string) []byte {
 // verifyAssertion checks a certificate client assertion for app in tenant t against the app's
 // registered certificates, as PROTOCOL.md §5 lists: PS256 with x5t#S256 or RS256 with x5t, in
 // either base64 encoding, optional x5c; aud = a token endpoint of this tenant; iss = sub =
-// client id; exp/nbf; jti not seen before.
+// client id; exp/nbf; a jti (reusable until exp, as Entra allows).
 func (s *Server) verifyAssertion(ctx context.Context, raw string, app store.App, ref tenantRef) *aadError {
 	parts := strings.Split(raw, ".")
 	if len(parts) != 3 {
@@ -92,7 +92,8 @@ func (s *Server) verifyAssertion(ctx context.Context, raw string, app store.App,
 	}
 	now := s.now()
 	if !cert.NotAfter.IsZero() && now.After(cert.NotAfter) {
-		return errBadAssertion("The key used is expired. The certificate with thumbprint '%s' expired on %s: upload a new certificate to app '%s' and sign with it.", tpHex, fmtTime(cert.NotAfter), app.AppID)
+		return errBadAssertion("The key used is expired., Thumbprint of key used by client: '%s', Found key 'Start=%s, End=%s'. Upload a new certificate to app '%s' and sign with it.",
+			tpHex, keyDate(cert.NotBefore), keyDate(cert.NotAfter), app.AppID)
 	}
 	x, err := x509.ParseCertificate(cert.DER)
 	if err != nil {
@@ -131,17 +132,11 @@ func (s *Server) verifyAssertion(ctx context.Context, raw string, app store.App,
 	if now.After(exp.Add(assertionSkew)) || (!nbf.IsZero() && nbf.After(now.Add(assertionSkew))) {
 		return errAssertionTime(now, nbf, exp)
 	}
-	jti, _ := claims["jti"].(string)
-	if jti == "" {
+	// jti is required but not single-use: Entra accepts an assertion again until it expires, and
+	// MSAL Python (about 9 minutes) and MSAL Node (until exp) send the same one for every scope.
+	if jti, _ := claims["jti"].(string); jti == "" {
 		return newErr(http.StatusUnauthorized, "invalid_client", 90014,
 			"The required field 'jti' is missing from the credential. Give every client assertion a unique jti.")
-	}
-	fresh, err := s.cfg.Store.UseAssertionID(ctx, app.AppID+":"+jti, exp.Add(assertionSkew))
-	if err != nil {
-		return errServer(err)
-	}
-	if !fresh {
-		return errBadAssertion("The client assertion with jti '%s' was already used. Sign a new assertion, with a new jti, for every token request.", jti)
 	}
 	return nil
 }
@@ -262,6 +257,14 @@ func (s *Server) tokenEndpoints(ref tenantRef) []string {
 		out = append(out, s.base+"/"+seg+"/oauth2/v2.0/token", s.base+"/"+seg+"/oauth2/token")
 	}
 	return out
+}
+
+// keyDate formats a key credential's start or end as Entra's AADSTS700027 does.
+func keyDate(t time.Time) string {
+	if t.IsZero() {
+		return "(not set)"
+	}
+	return t.UTC().Format("01/02/2006 15:04:05")
 }
 
 func numericClaim(v any) (time.Time, bool) {

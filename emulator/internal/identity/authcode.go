@@ -52,6 +52,7 @@ func (s *Server) authCodeGrant(w http.ResponseWriter, req *tokenRequest) *aadErr
 	if strings.TrimSpace(req.scope) == "" {
 		req.scope = ac.scope
 	}
+	req.nonce = ac.nonce
 	return s.issueForSignin(ctx, w, req, ac.tenantID, ac.userOID, ac.amr)
 }
 

@@ -74,7 +74,7 @@ func errDeviceCodeExpired() *aadError {
 
 // deviceCodeGrant is a poll of the device code grant (grant_type device_code, as MSAL Go and
 // ADAL send it, or RFC 8628's urn). It answers authorization_pending until the user signs in,
-// slow_down when polled faster than the interval, then the user's tokens once.
+// slow_down when polled far faster than the interval, then the user's tokens once.
 func (s *Server) deviceCodeGrant(w http.ResponseWriter, req *tokenRequest) *aadError {
 	f := req.r.PostForm
 	if req.clientID == "" {
@@ -94,8 +94,10 @@ func (s *Server) deviceCodeGrant(w http.ResponseWriter, req *tokenRequest) *aadE
 	}
 	switch st {
 	case pollUnknown:
-		return newErr(http.StatusBadRequest, "invalid_grant", 70000,
-			"Provided grant is invalid or malformed: the device code was not issued by this emulator, was already redeemed, or the emulator restarted since. Start a new device code sign-in.")
+		// Entra answers a device code it does not know (redeemed, or never issued) as expired:
+		// RFC 8628 §3.5 expired_token, which every client takes as "start again".
+		return newErr(http.StatusBadRequest, "expired_token", 70020,
+			"The provided value for the input parameter 'device_code' is not valid. This device code has expired, was already redeemed, or was not issued by this emulator (or the emulator restarted since). Start a new device code sign-in.")
 	case pollExpired:
 		return errDeviceCodeExpired()
 	case pollDeclined:

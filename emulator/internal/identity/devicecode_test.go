@@ -172,7 +172,7 @@ func TestDeviceCodeByHand(t *testing.T) {
 	checkEntraError(t, e.post(t, v2, poll(urn, code), &out), out, 400, "authorization_pending", 70016)
 	checkEntraError(t, e.post(t, v2, poll("device_code", code), &out), out, 400, "slow_down", 70016)
 	checkEntraError(t, e.post(t, v2, withField(poll(urn, code), "client_id", appID), &out), out, 400, "invalid_grant", 70000)
-	checkEntraError(t, e.post(t, v2, poll(urn, "DAQABIQEAAADnothing"), &out), out, 400, "invalid_grant", 70000)
+	checkEntraError(t, e.post(t, v2, poll(urn, "DAQABIQEAAADnothing"), &out), out, 400, "expired_token", 70020)
 	checkEntraError(t, e.post(t, v2, poll(urn, ""), &out), out, 400, "invalid_request", 900144)
 
 	t.Run("wrong user code", func(t *testing.T) {
@@ -198,7 +198,7 @@ func TestDeviceCodeByHand(t *testing.T) {
 		}
 		e.checkUserToken(t, tok["access_token"].(string), exoRes)
 		// Redeemed: the device code is gone.
-		checkEntraError(t, e.post(t, v2, poll(urn, v1["device_code"].(string)), &out), out, 400, "invalid_grant", 70000)
+		checkEntraError(t, e.post(t, v2, poll(urn, v1["device_code"].(string)), &out), out, 400, "expired_token", 70020)
 	})
 
 	t.Run("expired", func(t *testing.T) {

@@ -82,9 +82,20 @@ func (s *Server) host() string {
 	return u.Host
 }
 
-// keys answers the JSON Web Key Set the emulator signs tokens with.
-func (s *Server) keys(w http.ResponseWriter, r *http.Request) {
-	s.writeJSON(w, r, http.StatusOK, s.cfg.Keys.JWKS())
+// keys answers the JSON Web Key Set the emulator signs tokens with. The v2 set names on each key
+// the issuer whose tokens it signs, as Entra's v2 keys do: the tenant's v2 issuer, or the
+// {tenantid} template for organizations/common (an unknown tenant gets the template too, as
+// libraries only fetch keys of issuers they already trust).
+func (s *Server) keys(w http.ResponseWriter, r *http.Request, tenant string, v2 bool) {
+	issuer := ""
+	if v2 {
+		tid := "{tenantid}"
+		if ref, aerr := s.resolveTenant(r.Context(), tenant, "invalid_tenant"); aerr == nil && !ref.Meta {
+			tid = ref.Tenant.ID
+		}
+		issuer = s.base + "/" + tid + "/v2.0"
+	}
+	s.writeJSON(w, r, http.StatusOK, s.cfg.Keys.JWKS(issuer, s.cloudInstanceName()))
 }
 
 // instanceDiscovery answers /common/discovery/instance: the emulator is one cloud with one

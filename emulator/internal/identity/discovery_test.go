@@ -1,6 +1,10 @@
 package identity_test
 
 import (
+	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/x509"
+	"encoding/base64"
 	"net/http"
 	"strings"
 	"testing"
@@ -43,15 +47,45 @@ func TestOpenIDConfiguration(t *testing.T) {
 
 func TestKeys(t *testing.T) {
 	e := newEnv(t)
-	for _, p := range []string{"/" + tenantID + "/discovery/v2.0/keys", "/common/discovery/keys", "/organizations/discovery/v2.0/keys"} {
+	for _, tc := range []struct{ path, issuer string }{
+		{"/" + tenantID + "/discovery/v2.0/keys", e.base + "/" + tenantID + "/v2.0"},
+		{"/" + tenantName + "/discovery/v2.0/keys", e.base + "/" + tenantID + "/v2.0"},
+		{"/organizations/discovery/v2.0/keys", e.base + "/{tenantid}/v2.0"},
+		{"/common/discovery/keys", ""},
+	} {
 		var set struct {
-			Keys []struct{ Kty, Kid, N, E string } `json:"keys"`
+			Keys []struct {
+				Kty, Kid, X5t, N, E, Issuer string
+				X5c                         []string
+			} `json:"keys"`
 		}
-		if status := e.get(t, p, &set); status != http.StatusOK {
-			t.Fatalf("%s: status %d", p, status)
+		if status := e.get(t, tc.path, &set); status != http.StatusOK {
+			t.Fatalf("%s: status %d", tc.path, status)
 		}
-		if len(set.Keys) != 1 || set.Keys[0].Kid != e.keys.KeyID || set.Keys[0].Kty != "RSA" || set.Keys[0].N == "" {
-			t.Errorf("%s: keys = %+v", p, set.Keys)
+		if len(set.Keys) != 1 {
+			t.Fatalf("%s: keys = %+v", tc.path, set.Keys)
+		}
+		k := set.Keys[0]
+		if k.Kid != e.keys.KeyID || k.X5t != k.Kid || k.Kty != "RSA" || k.N == "" || k.Issuer != tc.issuer {
+			t.Errorf("%s: key = %+v, want kid = x5t = %s, issuer %q", tc.path, k, e.keys.KeyID, tc.issuer)
+		}
+		if len(k.X5c) != 1 {
+			t.Fatalf("%s: x5c = %v", tc.path, k.X5c)
+		}
+		der, err := base64.StdEncoding.DecodeString(k.X5c[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		cert, err := x509.ParseCertificate(der)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha1.Sum(der)
+		if base64.RawURLEncoding.EncodeToString(sum[:]) != k.X5t || !cert.PublicKey.(*rsa.PublicKey).Equal(&e.keys.Private.PublicKey) {
+			t.Errorf("%s: x5c is not the signing key's certificate with thumbprint x5t", tc.path)
+		}
+		if err := cert.CheckSignature(cert.SignatureAlgorithm, cert.RawTBSCertificate, cert.Signature); err != nil {
+			t.Errorf("x5c is not self-signed: %v", err)
 		}
 	}
 }

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/exoctl/exoctl/emulator/internal/token"
 	"github.com/exoctl/exoctl/emulator/internal/store"
+	"github.com/exoctl/exoctl/emulator/internal/token"
 )
 
 func FuzzDecodeThumbprint(f *testing.F) {

@@ -13,8 +13,8 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/exoctl/exoctl/emulator/internal/token"
 	"github.com/exoctl/exoctl/emulator/internal/store"
+	"github.com/exoctl/exoctl/emulator/internal/token"
 )
 
 // ModuleAppID is the public client of Microsoft's ExchangeOnlineManagement module ("Microsoft
@@ -324,12 +324,16 @@ func (s *Server) issueUserTokens(w http.ResponseWriter, req *tokenRequest, app s
 	if err != nil {
 		return errServer(err)
 	}
-	idt := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{
+	idClaims := jwt.MapClaims{
 		"aud": app.AppID, "iss": s.base + "/" + tid + "/v2.0",
 		"iat": now.Add(-5 * time.Minute).Unix(), "nbf": now.Add(-5 * time.Minute).Unix(), "exp": now.Add(time.Hour).Unix(),
 		"name": user.DisplayName, "oid": user.ObjectID, "preferred_username": user.UPN,
 		"sub": pairwiseSub(user.ObjectID, app.AppID), "tid": tid, "uti": token.NewUTI(), "ver": "2.0",
-	})
+	}
+	if req.nonce != "" {
+		idClaims["nonce"] = req.nonce // OpenID Connect Core §3.1.3.6: the authorize request's nonce
+	}
+	idt := jwt.NewWithClaims(jwt.SigningMethodRS256, idClaims)
 	idt.Header["kid"] = s.cfg.Keys.KeyID
 	idToken, err := idt.SignedString(s.cfg.Keys.Private)
 	if err != nil {

@@ -12,8 +12,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/exoctl/exoctl/emulator/internal/token"
 	"github.com/exoctl/exoctl/emulator/internal/store"
+	"github.com/exoctl/exoctl/emulator/internal/token"
 )
 
 // Config is what the identity service needs.
@@ -30,8 +30,8 @@ type Config struct {
 	// TokenLifetime is how long access tokens live; zero means one hour. MSAL never caches a
 	// token with under five minutes left, so it must exceed that.
 	TokenLifetime time.Duration
-	// DeviceCodeInterval is the polling interval a device code answer asks for, and the
-	// shortest gap between polls before the emulator answers slow_down; zero means Entra's
+	// DeviceCodeInterval is the polling interval a device code answer asks for; polls closer
+	// than a fifth of it are answered slow_down. Zero means Entra's
 	// five seconds. Tests set a few milliseconds (the answer's interval, in whole seconds, is
 	// then 1).
 	DeviceCodeInterval time.Duration
@@ -111,8 +111,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.openIDConfiguration(w, r, tenant, true)
 	case rest == ".well-known/openid-configuration":
 		s.openIDConfiguration(w, r, tenant, false)
-	case rest == "discovery/v2.0/keys" || rest == "discovery/keys":
-		s.keys(w, r)
+	case rest == "discovery/v2.0/keys":
+		s.keys(w, r, tenant, true)
+	case rest == "discovery/keys":
+		s.keys(w, r, tenant, false)
 	case rest == "discovery/instance":
 		s.instanceDiscovery(w, r)
 	case rest == "oauth2/v2.0/token":

@@ -44,6 +44,7 @@ type signin struct {
 	redirectURI, responseMode, state string
 	challenge, challengeMethod       string
 	scope                            string
+	nonce                            string // the authorize request's nonce, echoed in the id_token
 
 	// deviceCode is set when the sign-in approves a device code instead.
 	deviceCode string
@@ -59,6 +60,7 @@ type authCode struct {
 	clientID, redirectURI      string
 	challenge, challengeMethod string
 	scope                      string
+	nonce                      string
 	tenantID, userOID          string
 	amr                        []string
 }
@@ -311,7 +313,9 @@ func (p *sessions) pollDevice(deviceCode string, now time.Time, interval time.Du
 	case d.status == deviceApproved:
 		delete(p.devices, deviceCode)
 		return *d, pollApproved
-	case !last.IsZero() && now.Sub(last) < interval*4/5:
+	case !last.IsZero() && now.Sub(last) < interval/5:
+		// Only a client far faster than the interval hears slow_down: MSAL Node treats it as
+		// fatal, and clients that keep the interval (give or take timer drift) never see it.
 		return *d, pollTooFast
 	}
 	return *d, pollPending

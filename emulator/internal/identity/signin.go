@@ -59,7 +59,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, tenant string
 	sg := &signin{
 		tenantSeg: tenant, clientID: app.AppID, appName: app.DisplayName,
 		redirectURI: redirect, state: q.Get("state"), username: strings.TrimSpace(q.Get("login_hint")),
-		responseMode: strings.ToLower(q.Get("response_mode")),
+		responseMode: strings.ToLower(q.Get("response_mode")), nonce: q.Get("nonce"),
 	}
 	switch sg.responseMode {
 	case "":
@@ -358,7 +358,7 @@ func (s *Server) completeSignin(w http.ResponseWriter, r *http.Request, sg *sign
 	}
 	code, ok := s.pending.putCode(&authCode{
 		clientID: sg.clientID, redirectURI: sg.redirectURI, challenge: sg.challenge, challengeMethod: sg.challengeMethod,
-		scope: sg.scope, tenantID: sg.tenantID, userOID: sg.userOID, amr: amr,
+		scope: sg.scope, nonce: sg.nonce, tenantID: sg.tenantID, userOID: sg.userOID, amr: amr,
 	}, now)
 	if !ok {
 		s.errorPage(w, r, errBusy())

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/public"
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/pquerna/otp/totp"
 
 	"github.com/exoctl/exoctl/emulator/internal/identity"
@@ -342,6 +343,20 @@ func TestAuthorizationCodeGrant(t *testing.T) {
 		defer e.skew.Store(0)
 		var out entraError
 		checkEntraError(t, e.post(t, v2, codeForm(code, verifier), &out), out, 400, "invalid_grant", 70008)
+	})
+	t.Run("id_token carries the nonce", func(t *testing.T) {
+		q := redirected(t, b.signIn(e.authorizeURL(verifier, url.Values{"nonce": {"n-0S6_WzA2Mj"}}), adminUPN, adminPass, ""))
+		var out map[string]any
+		if status := e.post(t, v2, codeForm(q.Get("code"), verifier), &out); status != http.StatusOK {
+			t.Fatalf("status %d: %v", status, out)
+		}
+		var claims jwt.MapClaims
+		if _, _, err := jwt.NewParser().ParseUnverified(out["id_token"].(string), &claims); err != nil {
+			t.Fatal(err)
+		}
+		if claims["nonce"] != "n-0S6_WzA2Mj" {
+			t.Errorf("id_token nonce = %v, want the authorize request's", claims["nonce"])
+		}
 	})
 	t.Run("v1 authorize and token", func(t *testing.T) {
 		u := strings.Replace(e.authorizeURL(verifier, url.Values{"scope": nil, "resource": {exoRes}}), "/organizations/oauth2/v2.0/", "/"+tenantName+"/oauth2/", 1)

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/exoctl/exoctl/emulator/internal/token"
 	"github.com/exoctl/exoctl/emulator/internal/store"
+	"github.com/exoctl/exoctl/emulator/internal/token"
 )
 
 // OIDC scopes MSAL appends to every request; they never name a resource.
@@ -23,6 +23,7 @@ type tokenRequest struct {
 	scope    string // raw scope (v2)
 	resource string // resolved resource URI (the token's aud)
 	scopeOut string // scope echoed in the answer
+	nonce    string // the authorize request's nonce (authorization code grant), for the id_token
 }
 
 // tokenEndpoint serves POST /{tenant}/oauth2/v2.0/token and the v1 /{tenant}/oauth2/token.

@@ -10,6 +10,7 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/pem"
 	"errors"
@@ -26,7 +27,11 @@ import (
 // Keys is the emulator's token signing key.
 type Keys struct {
 	Private *rsa.PrivateKey
-	KeyID   string // kid header; also x5t of the JWKS entry
+	KeyID   string // kid header of the tokens; also kid and x5t of the JWKS entry
+	// Cert is a self-signed certificate of the key (DER), published as the JWKS entry's x5c as
+	// Entra publishes its signing certificates; x5t is its SHA-1 thumbprint. It is derived from
+	// the key alone, so it stays the same across restarts.
+	Cert []byte
 }
 
 // LoadOrCreateKeys reads an RSA key from a PEM file, creating (0600) a new 2048-bit key when the
@@ -107,8 +112,39 @@ func NewKey(purpose string, shared bool) (*rsa.PrivateKey, error) {
 func NewKeys(k *rsa.PrivateKey) *Keys {
 	der, _ := x509.MarshalPKIXPublicKey(&k.PublicKey)
 	sum := sha1.Sum(der)
-	return &Keys{Private: k, KeyID: base64.RawURLEncoding.EncodeToString(sum[:])}
+	keys := &Keys{Private: k, KeyID: base64.RawURLEncoding.EncodeToString(sum[:]), Cert: signingCert(k, sum[:])}
+	if keys.Cert != nil {
+		// As Entra's: kid = x5t = the signing certificate's SHA-1 thumbprint, base64url.
+		cs := sha1.Sum(keys.Cert)
+		keys.KeyID = base64.RawURLEncoding.EncodeToString(cs[:])
+	}
+	return keys
 }
+
+// signingCert makes the key's self-signed certificate deterministically (fixed dates, serial
+// from the key's hash, PKCS#1 v1.5 signature), or nil if x509 refuses the key.
+func signingCert(k *rsa.PrivateKey, keyHash []byte) []byte {
+	tmpl := &x509.Certificate{
+		SerialNumber:       new(big.Int).SetBytes(keyHash[:16]),
+		Subject:            pkix.Name{CommonName: "accounts.accesscontrol.windows.net"},
+		NotBefore:          time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC),
+		NotAfter:           time.Date(2049, 1, 1, 0, 0, 0, 0, time.UTC),
+		KeyUsage:           x509.KeyUsageDigitalSignature,
+		SubjectKeyId:       keyHash,
+		SignatureAlgorithm: x509.SHA256WithRSA,
+	}
+	der, err := x509.CreateCertificate(zeroReader{}, tmpl, tmpl, &k.PublicKey, k)
+	if err != nil {
+		return nil
+	}
+	return der
+}
+
+// zeroReader feeds x509.CreateCertificate, which needs randomness only for signature schemes
+// that are randomised; PKCS#1 v1.5 is not, so the certificate is reproducible.
+type zeroReader struct{}
+
+func (zeroReader) Read(p []byte) (int, error) { clear(p); return len(p), nil }
 
 // JWK is one entry of a JSON Web Key Set.
 type JWK struct {
@@ -119,16 +155,28 @@ type JWK struct {
 	N   string   `json:"n"`
 	E   string   `json:"e"`
 	X5c []string `json:"x5c,omitempty"`
+	// CloudInstanceName and Issuer appear on Entra's v2 keys (discovery/v2.0/keys), not on v1.
+	CloudInstanceName string `json:"cloud_instance_name,omitempty"`
+	Issuer            string `json:"issuer,omitempty"`
 }
 
-// JWKS returns the public key set for the discovery keys endpoint.
-func (k *Keys) JWKS() map[string][]JWK {
+// JWKS returns the public key set for the discovery keys endpoint: the key with its
+// certificate (x5c, x5t). issuer, when not empty, is set on the entry as on Entra's v2 keys
+// (https://login.microsoftonline.com/{tenantid}/v2.0 for the common endpoint).
+func (k *Keys) JWKS(issuer, cloudInstance string) map[string][]JWK {
 	pub := k.Private.PublicKey
-	return map[string][]JWK{"keys": {{
+	j := JWK{
 		Kty: "RSA", Use: "sig", Kid: k.KeyID, X5t: k.KeyID,
 		N: base64.RawURLEncoding.EncodeToString(pub.N.Bytes()),
 		E: base64.RawURLEncoding.EncodeToString(big.NewInt(int64(pub.E)).Bytes()),
-	}}}
+	}
+	if k.Cert != nil {
+		j.X5c = []string{base64.StdEncoding.EncodeToString(k.Cert)}
+	}
+	if issuer != "" {
+		j.Issuer, j.CloudInstanceName = issuer, cloudInstance
+	}
+	return map[string][]JWK{"keys": {j}}
 }
 
 // Claims are the claims of a v1 access token that the emulator reads and writes.
