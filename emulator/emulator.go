@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,9 +25,9 @@ import (
 	"github.com/exoctl/exoctl/emulator/internal/compliance"
 	"github.com/exoctl/exoctl/emulator/internal/exchange"
 	"github.com/exoctl/exoctl/emulator/internal/identity"
-	"github.com/exoctl/exoctl/emulator/internal/token"
 	"github.com/exoctl/exoctl/emulator/internal/managedidentity"
 	"github.com/exoctl/exoctl/emulator/internal/store"
+	"github.com/exoctl/exoctl/emulator/internal/token"
 )
 
 // DefaultAddr is where `exoctl emulator start` listens unless told otherwise. It is fixed so
@@ -121,11 +122,36 @@ type AppInfo struct {
 	Thumbprint          string `json:"thumbprint"`
 }
 
-// UserInfo describes a seeded user.
+// UserInfo describes a seeded user: how to sign in as them and what the account is for.
 type UserInfo struct {
 	UPN      string   `json:"upn"`
 	Password string   `json:"password"`
 	Roles    []string `json:"roles"`
+	// Description says what the account is for (MFA, disabled, no PowerShell, read-only...).
+	Description string `json:"description,omitempty"`
+	// TOTPSecret is the authenticator secret (base32; SHA-1, 6 digits, 30 s) of a user who must
+	// pass MFA, and TOTPURI the same as an otpauth:// URI an authenticator app can import.
+	// `exoctl emulator totp UPN` prints the current code.
+	TOTPSecret string `json:"totp_secret,omitempty"`
+	TOTPURI    string `json:"totp_uri,omitempty"`
+}
+
+// TOTPIssuer is the issuer name in the seeded MFA users' otpauth:// URIs.
+const TOTPIssuer = "exoctl emulator"
+
+// otpauthURI is the Key URI Format authenticator apps import (SHA-1, 6 digits, 30 s).
+func otpauthURI(upn, secret string) string {
+	if secret == "" {
+		return ""
+	}
+	q := url.Values{"secret": {secret}, "issuer": {TOTPIssuer}, "algorithm": {"SHA1"}, "digits": {"6"}, "period": {"30"}}
+	return "otpauth://totp/" + url.PathEscape(TOTPIssuer) + ":" + url.PathEscape(upn) + "?" + q.Encode()
+}
+
+// userInfo describes a seeded user for emulator.json.
+func userInfo(u store.SeedUser) UserInfo {
+	return UserInfo{UPN: u.UPN, Password: u.Password, Roles: u.Roles, Description: u.Description,
+		TOTPSecret: u.TOTPSecret, TOTPURI: otpauthURI(u.UPN, u.TOTPSecret)}
 }
 
 // Emulator is a running emulator.
@@ -349,6 +375,7 @@ func seedOnce(ctx context.Context, s store.Store, dir, seed string, p *pki) ([]T
 		if err := json.Unmarshal(b, &tenants); err != nil {
 			return nil, fmt.Errorf("%s is damaged (%w): delete the data folder %s to start afresh", path, err, dir)
 		}
+		describeSeededUsers(tenants)
 	} else {
 		empty, err := store.IsEmpty(ctx, s)
 		if err != nil {
@@ -370,7 +397,7 @@ func seedOnce(ctx context.Context, s store.Store, dir, seed string, p *pki) ([]T
 			Thumbprint:          strings.ToUpper(hex.EncodeToString(sha1Sum)),
 		}}}
 		for _, u := range res.Users {
-			t.Users = append(t.Users, UserInfo{UPN: u.UPN, Password: u.Password, Roles: u.Roles})
+			t.Users = append(t.Users, userInfo(u))
 		}
 		for _, m := range res.ManagedIdentities {
 			t.ManagedIdentities = append(t.ManagedIdentities, ManagedIdentityInfo{
@@ -394,6 +421,26 @@ func seedOnce(ctx context.Context, s store.Store, dir, seed string, p *pki) ([]T
 		}
 	}
 	return tenants, nil
+}
+
+// describeSeededUsers fills in what a data folder seeded by an older emulator lacks: the
+// seeded users' descriptions and MFA secrets, which the seed derives, never stores apart.
+func describeSeededUsers(tenants []TenantInfo) {
+	res, err := store.SeedInfo(store.SeedDemo)
+	if err != nil {
+		return
+	}
+	for i := range tenants {
+		for j, u := range tenants[i].Users {
+			for _, su := range res.Users {
+				if strings.EqualFold(su.UPN, u.UPN) && u.Description == "" {
+					d := userInfo(su)
+					d.Password = u.Password
+					tenants[i].Users[j] = d
+				}
+			}
+		}
+	}
 }
 
 // ReadInfo reads emulator.json from a data folder.

@@ -134,6 +134,17 @@ func issueServerCert(ca *x509.Certificate, caKey *ecdsa.PrivateKey, certPath, ke
 func loadOrCreateAppCert(certPath, keyPath string, shared bool) (*x509.Certificate, *rsa.PrivateKey, error) {
 	if pair, err := tls.LoadX509KeyPair(certPath, keyPath); err == nil {
 		if k, ok := pair.PrivateKey.(*rsa.PrivateKey); ok {
+			// Data folders from before kept PKCS#1 under the PKCS#8 label, which Node, Python's
+			// cryptography and OpenSSL 3 refuse: write the key again as real PKCS#8.
+			if !isPKCS8File(keyPath) {
+				kder, err := x509.MarshalPKCS8PrivateKey(k)
+				if err != nil {
+					return nil, nil, err
+				}
+				if err := writePEM(keyPath, 0o600, "PRIVATE KEY", kder); err != nil {
+					return nil, nil, err
+				}
+			}
 			return pair.Leaf, k, nil
 		}
 	}
@@ -155,11 +166,29 @@ func loadOrCreateAppCert(certPath, keyPath string, shared bool) (*x509.Certifica
 	if err := writePEM(certPath, 0o644, "CERTIFICATE", der); err != nil {
 		return nil, nil, err
 	}
-	if err := writePEM(keyPath, 0o600, "PRIVATE KEY", x509.MarshalPKCS1PrivateKey(key)); err != nil {
+	kder, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := writePEM(keyPath, 0o600, "PRIVATE KEY", kder); err != nil {
 		return nil, nil, err
 	}
 	cert, err := x509.ParseCertificate(der)
 	return cert, key, err
+}
+
+// isPKCS8File reports whether path holds a PEM "PRIVATE KEY" block that is PKCS#8 DER.
+func isPKCS8File(path string) bool {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil || blk.Type != "PRIVATE KEY" {
+		return false
+	}
+	_, err = x509.ParsePKCS8PrivateKey(blk.Bytes)
+	return err == nil
 }
 
 // writeAppBundles writes the app certificate as a PFX (with password) and as one PEM file

@@ -18,7 +18,7 @@ func newEmulatorCmd(f *Factory) *cobra.Command {
 		Use:   "emulator",
 		Short: "Run a local Microsoft Entra ID + Exchange Online emulator",
 	}
-	cmd.AddCommand(newEmulatorStartCmd(f))
+	cmd.AddCommand(newEmulatorStartCmd(f), newEmulatorTOTPCmd(f))
 	return cmd
 }
 
@@ -28,6 +28,8 @@ type EmulatorStartOptions struct {
 	DataDir string
 	Seed    string
 	Verbose bool
+	// ArcKeyDir is where the Azure Arc endpoint writes its challenge key files.
+	ArcKeyDir string
 }
 
 func newEmulatorStartCmd(f *Factory) *cobra.Command {
@@ -50,6 +52,7 @@ demo tenant contoso.onmicrosoft.com (--seed large: 100,000 mailboxes). Then, in 
 	cmd.Flags().StringVar(&o.DataDir, "data", "", "data folder (default $EXOCTL_HOME/emulator)")
 	cmd.Flags().StringVar(&o.Seed, "seed", "demo", "data for an empty database: demo or large")
 	cmd.Flags().BoolVarP(&o.Verbose, "verbose", "v", false, "log every request")
+	cmd.Flags().StringVar(&o.ArcKeyDir, "arc-key-dir", "", "folder for the Azure Arc endpoint's challenge key files (default: the data folder's azcmagent-tokens; MSAL and azure-identity read them only from /var/opt/azcmagent/tokens on Linux)")
 	return cmd
 }
 
@@ -70,7 +73,7 @@ func runEmulatorStart(ctx context.Context, f *Factory, o *EmulatorStartOptions) 
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	fmt.Fprintf(f.IO.ErrOut, "Starting the emulator (data in %s)...\n", dir)
-	e, err := emulator.Start(ctx, emulator.Config{Addr: o.Addr, DataDir: dir, Seed: o.Seed, Logger: log})
+	e, err := emulator.Start(ctx, emulator.Config{Addr: o.Addr, DataDir: dir, Seed: o.Seed, Logger: log, ArcKeyDir: o.ArcKeyDir})
 	if err != nil {
 		return err
 	}
