@@ -23,9 +23,22 @@ func ToSQL(e Expr, resolve func(prop string) (sqlExpr string, kind Kind, ok bool
 type translator struct {
 	resolve func(string) (string, Kind, bool)
 	args    []any
+	depth   int
 }
 
+// SQLite refuses an expression nested deeper than 1000 or with more than 32766 parameters; a
+// filter past these bounds is evaluated in memory.
+const (
+	maxSQLDepth = 200
+	maxSQLArgs  = 1000
+)
+
 func (t *translator) expr(b *strings.Builder, e Expr) bool {
+	t.depth++
+	defer func() { t.depth-- }()
+	if t.depth > maxSQLDepth || len(t.args) > maxSQLArgs {
+		return false
+	}
 	switch x := e.(type) {
 	case *And:
 		return t.binary(b, x.L, "AND", x.R)
@@ -76,7 +89,9 @@ func (t *translator) compare(b *strings.Builder, c *Compare) bool {
 	if negate {
 		b.WriteString("(NOT ")
 	}
-	if kind.IsMulti() {
+	if c.Value == nil && op != Eq {
+		b.WriteString("0") // an ordering against $null holds for nothing
+	} else if kind.IsMulti() {
 		// An element condition over json_each; for $null: no element that has a value.
 		if c.Value == nil {
 			b.WriteString("(NOT EXISTS (SELECT 1 FROM json_each(" + col + ") AS je WHERE " + present("je.value", kind) + "))")
@@ -96,7 +111,7 @@ func (t *translator) compare(b *strings.Builder, c *Compare) bool {
 	return true
 }
 
-// present is the condition that v has a value ('' counts as none for text).
+// present is the condition that v has a value (” counts as none for text).
 func present(v string, kind Kind) string {
 	switch kind.Base() {
 	case String, Date:
