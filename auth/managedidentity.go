@@ -58,9 +58,15 @@ type ManagedIdentityConfig struct {
 // source the host offers (Connect-ExchangeOnline -ManagedIdentity). MSAL caches its tokens
 // process-wide and refreshes them before they expire.
 type ManagedIdentitySource struct {
+	source managedidentity.Source
+
+	mu       sync.Mutex
 	client   managedidentity.Client
-	source   managedidentity.Source
 	identity string // how errors name the identity
+	// objectID is the same GUID as an object id, tried once when the host knows no identity
+	// with that client id: a bare GUID may be either (-ManagedIdentityAccountId takes both).
+	objectID *managedidentity.Client
+	objName  string
 }
 
 // NewManagedIdentitySource picks the host's managed identity source (from its environment
@@ -97,7 +103,19 @@ func NewManagedIdentitySource(cfg ManagedIdentityConfig) (*ManagedIdentitySource
 	if err != nil {
 		return nil, fmt.Errorf("use the %s on %s: %w", name, sourceName(source), err)
 	}
-	return &ManagedIdentitySource{client: c, source: source, identity: name}, nil
+	src := &ManagedIdentitySource{client: c, source: source, identity: name}
+	if _, isClientID := id.(managedidentity.UserAssignedClientID); isClientID && cfg.IDKind == IDAuto {
+		oid, oname, err := managedIdentityID(cfg.AccountID, IDObjectID)
+		if err != nil {
+			return nil, err
+		}
+		alt, err := managedidentity.New(oid, opts...)
+		if err != nil {
+			return nil, fmt.Errorf("use the %s on %s: %w", oname, sourceName(source), err)
+		}
+		src.objectID, src.objName = &alt, oname
+	}
+	return src, nil
 }
 
 // managedIdentityID reads an account id as -ManagedIdentityAccountId does.
@@ -163,22 +181,41 @@ func sourceName(s managedidentity.Source) string {
 func (s *ManagedIdentitySource) Source() string { return string(s.source) }
 
 // Identity names the identity as errors do, e.g. "system-assigned managed identity".
-func (s *ManagedIdentitySource) Identity() string { return s.identity }
+func (s *ManagedIdentitySource) Identity() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.identity
+}
 
 // Token returns a token for scope's resource (managed identities take a resource, not a scope:
-// /.default is dropped).
+// /.default is dropped). A GUID the host does not know as a client id is tried as an object id,
+// and kept as one if that works.
 func (s *ManagedIdentitySource) Token(ctx context.Context, scope string) (Token, error) {
 	resource := strings.TrimSuffix(strings.TrimSpace(scope), "/.default")
-	r, err := s.client.AcquireToken(ctx, resource)
+	s.mu.Lock()
+	client, alt, name := s.client, s.objectID, s.identity
+	s.mu.Unlock()
+	r, err := client.AcquireToken(ctx, resource)
 	if err != nil {
-		return Token{}, s.wrap(err)
+		err = s.wrap(err, name)
+		var me *ManagedIdentityError
+		if alt == nil || !errors.As(err, &me) || !me.identityNotFound() {
+			return Token{}, err
+		}
+		if r, err = alt.AcquireToken(ctx, resource); err != nil {
+			return Token{}, s.wrap(err, name+" or object id")
+		}
+		s.mu.Lock()
+		s.client, s.identity, s.objectID = *alt, s.objName, nil
+		name = s.identity
+		s.mu.Unlock()
 	}
 	if r.AccessToken == "" {
-		return Token{}, fmt.Errorf("the %s endpoint answered without an access token for the %s", sourceName(s.source), s.identity)
+		return Token{}, fmt.Errorf("the %s endpoint answered without an access token for the %s", sourceName(s.source), name)
 	}
 	c, err := ParseClaims(r.AccessToken)
 	if err != nil {
-		return Token{}, fmt.Errorf("the %s endpoint's access token for the %s: %w", sourceName(s.source), s.identity, err)
+		return Token{}, fmt.Errorf("the %s endpoint's access token for the %s: %w", sourceName(s.source), name, err)
 	}
 	return Token{AccessToken: r.AccessToken, ExpiresOn: r.ExpiresOn, Claims: c}, nil
 }
@@ -210,11 +247,17 @@ func (e *ManagedIdentityError) Error() string {
 
 func (e *ManagedIdentityError) Unwrap() error { return e.Err }
 
+// identityNotFound reports whether the endpoint knows no such identity on this host.
+func (e *ManagedIdentityError) identityNotFound() bool {
+	d := strings.ToLower(e.Description)
+	return strings.Contains(d, "identity not found") || strings.Contains(d, "unable to load the proper managed identity")
+}
+
 // Hint says what to do next.
 func (e *ManagedIdentityError) Hint() string {
 	d := strings.ToLower(e.Description)
 	switch {
-	case strings.Contains(d, "identity not found") || strings.Contains(d, "unable to load the proper managed identity"):
+	case e.identityNotFound():
 		if strings.HasPrefix(e.Identity, "system-assigned") {
 			return "This host has no system-assigned identity: enable it, or pass --managed-identity-account-id for a user-assigned identity"
 		}
@@ -228,10 +271,10 @@ func (e *ManagedIdentityError) Hint() string {
 }
 
 // wrap turns MSAL's error into ErrNoManagedIdentity, a ManagedIdentityError or a plain one.
-func (s *ManagedIdentitySource) wrap(err error) error {
+func (s *ManagedIdentitySource) wrap(err error, identity string) error {
 	var call msalerrors.CallErr
 	if errors.As(err, &call) && call.Resp != nil {
-		me := &ManagedIdentityError{Source: string(s.source), Identity: s.identity, StatusCode: call.Resp.StatusCode, Err: err}
+		me := &ManagedIdentityError{Source: string(s.source), Identity: identity, StatusCode: call.Resp.StatusCode, Err: err}
 		var b []byte
 		if call.Resp.Body != nil {
 			b, _ = io.ReadAll(io.LimitReader(call.Resp.Body, 1<<20))
@@ -252,9 +295,9 @@ func (s *ManagedIdentitySource) wrap(err error) error {
 	}
 	var op *net.OpError
 	if errors.As(err, &op) {
-		return fmt.Errorf("cannot reach the %s endpoint for the %s: %w", sourceName(s.source), s.identity, err)
+		return fmt.Errorf("cannot reach the %s endpoint for the %s: %w", sourceName(s.source), identity, err)
 	}
-	return fmt.Errorf("get a token for the %s from %s: %w", s.identity, sourceName(s.source), err)
+	return fmt.Errorf("get a token for the %s from %s: %w", identity, sourceName(s.source), err)
 }
 
 // managedIdentityErrorBody reads the error shapes of IMDS ({error, error_description}), App

@@ -139,6 +139,7 @@ func TestManagedIdentityIMDS(t *testing.T) {
 		{"system-assigned", "", auth.IDAuto, e.Info.Tenants[0].ManagedIdentities[0].ClientID},
 		{"client id", uami.ClientID, auth.IDAuto, uami.ClientID},
 		{"object id", uami.ObjectID, auth.IDObjectID, uami.ClientID},
+		{"object id as a bare GUID (client id first, then object id)", uami.ObjectID, auth.IDAuto, uami.ClientID},
 		{"resource id", uami.ResourceID, auth.IDAuto, uami.ClientID},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

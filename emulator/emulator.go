@@ -80,10 +80,13 @@ type Info struct {
 // IDENTITY_SERVER_THUMBPRINT=service_fabric_thumbprint. IMDS has no variable: a client sends what
 // it meant for http://169.254.169.254 to imds_endpoint instead.
 type ManagedIdentityEndpoints struct {
-	IMDSEndpoint            string `json:"imds_endpoint"`
-	AppServiceEndpoint      string `json:"app_service_endpoint"`
-	IdentityHeader          string `json:"identity_header"`
-	CloudShellEndpoint      string `json:"cloud_shell_endpoint"`
+	IMDSEndpoint       string `json:"imds_endpoint"`
+	AppServiceEndpoint string `json:"app_service_endpoint"`
+	IdentityHeader     string `json:"identity_header"`
+	CloudShellEndpoint string `json:"cloud_shell_endpoint"`
+	// CloudShellUser is who is signed in to the emulated Cloud Shell: its endpoint answers with
+	// this user's delegated token, as the real Cloud Shell does.
+	CloudShellUser          string `json:"cloud_shell_user"`
 	ArcEndpoint             string `json:"arc_endpoint"`
 	ArcIMDSEndpoint         string `json:"arc_imds_endpoint"`
 	ArcKeyDir               string `json:"arc_key_dir"`

@@ -33,6 +33,9 @@ func managedIdentities(dir string, cfg Config, base string, p *pki, tenants []Te
 			continue
 		}
 		mc.TenantID = t.ID
+		if len(t.Users) > 0 {
+			mc.CloudShellUser = t.Users[0].UPN
+		}
 		for _, m := range t.ManagedIdentities {
 			mc.Identities = append(mc.Identities, managedidentity.Identity{
 				Name: m.Name, ClientID: m.ClientID, ObjectID: m.ObjectID, ResourceID: m.ResourceID, SystemAssigned: m.SystemAssigned,
@@ -50,6 +53,7 @@ func managedIdentities(dir string, cfg Config, base string, p *pki, tenants []Te
 		AppServiceEndpoint:      base + managedidentity.AppServicePath,
 		IdentityHeader:          header,
 		CloudShellEndpoint:      base + managedidentity.CloudShellPath,
+		CloudShellUser:          mc.CloudShellUser,
 		ArcEndpoint:             base + managedidentity.ArcPath,
 		ArcIMDSEndpoint:         base,
 		ArcKeyDir:               arcDir,

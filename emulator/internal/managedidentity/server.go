@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,8 +21,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/exoctl/exoctl/emulator/internal/token"
 	"github.com/exoctl/exoctl/emulator/internal/store"
+	"github.com/exoctl/exoctl/emulator/internal/token"
 )
 
 // Paths the server answers. IMDSPath is IMDS's own path (a client reaches it by sending what it
@@ -42,6 +43,10 @@ const (
 	ArcAPIVersion           = "2020-06-01"
 	ServiceFabricAPIVersion = "2019-07-01-preview"
 )
+
+// arcAPIVersions are the versions Azure Arc's HIMDS answers: MSAL's 2020-06-01 and
+// azure-identity's 2019-11-01 (its AzureArcCredential).
+var arcAPIVersions = []string{ArcAPIVersion, "2019-11-01"}
 
 // DefaultTokenLifetime is how long a managed identity token lasts unless configured: 24 hours,
 // like IMDS's.
@@ -75,10 +80,14 @@ type Config struct {
 	IdentityHeader string
 	// ArcKeyDir is where Azure Arc challenge key files are written; Arc is off when empty. MSAL
 	// reads keys only from /var/opt/azcmagent/tokens on Linux.
-	ArcKeyDir     string
-	TokenLifetime time.Duration // DefaultTokenLifetime when 0
-	Now           func() time.Time
-	Logger        *slog.Logger
+	ArcKeyDir string
+	// CloudShellUser is the UPN of the user signed in to Cloud Shell: Cloud Shell's endpoint
+	// answers with that user's delegated token, never an app-only one (and ignores identity
+	// parameters). Cloud Shell is off when empty.
+	CloudShellUser string
+	TokenLifetime  time.Duration // DefaultTokenLifetime when 0
+	Now            func() time.Time
+	Logger         *slog.Logger
 }
 
 // Server is the http.Handler of the managed identity endpoints.
@@ -383,8 +392,17 @@ func (s *Server) appService(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// cloudShell serves Cloud Shell: POST form resource= with Metadata: true, the host's
-// system-assigned identity (Cloud Shell takes no identity parameter).
+// CloudShellAppID is the client the emulator names in Cloud Shell's user tokens (appid): the
+// Azure portal, in which Cloud Shell runs.
+const CloudShellAppID = "c44b4083-3bb0-49c1-b47d-974e53cbdf3c"
+
+// cloudShellScopes are the delegated scopes of a Cloud Shell token: the portal's
+// user_impersonation, and the admin API's, so Exchange accepts it as it accepts the module's.
+const cloudShellScopes = "AdminApi.AccessAsUser.All user_impersonation"
+
+// cloudShell serves Cloud Shell: POST form resource= with Metadata: true. The answer is the
+// signed-in user's delegated token (Cloud Shell ignores identity parameters); an audience it
+// does not know gets Cloud Shell's AudienceNotSupported.
 func (s *Server) cloudShell(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		imdsError(w, http.StatusMethodNotAllowed, "invalid_request", "The request method "+r.Method+" is not allowed: use POST.")
@@ -399,11 +417,49 @@ func (s *Server) cloudShell(w http.ResponseWriter, r *http.Request) {
 		imdsError(w, http.StatusBadRequest, "invalid_request", "The request body is not a form: "+err.Error())
 		return
 	}
-	t, ok := s.issue(r, selector{}, r.PostForm.Get("resource"), "cloudshell", func(status int, code, msg string) { imdsError(w, status, code, msg) })
-	if !ok {
+	res := r.PostForm.Get("resource")
+	if strings.TrimSpace(res) == "" {
+		imdsError(w, http.StatusBadRequest, "invalid_request", "Required audience parameter not specified")
 		return
 	}
+	known, ok := s.resource(res)
+	if !ok {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": map[string]string{
+			"code": "AudienceNotSupported", "message": "Audience " + res + " is not a supported MSI token audience."}})
+		return
+	}
+	t, err := s.mintUser(r.Context(), known)
+	if err != nil {
+		imdsError(w, http.StatusInternalServerError, "server_error", "The signed-in user's token couldn't be made: "+err.Error())
+		return
+	}
+	s.log.InfoContext(r.Context(), "managedidentity: Cloud Shell user token issued", "user", s.cfg.CloudShellUser, "aud", known)
 	writeJSON(w, http.StatusOK, imdsAnswer(t))
+}
+
+// mintUser signs the Cloud Shell user's delegated v1 token for resource.
+func (s *Server) mintUser(ctx context.Context, resource string) (issued, error) {
+	if s.cfg.CloudShellUser == "" {
+		return issued{}, errors.New("no user is signed in to this Cloud Shell")
+	}
+	u, err := s.cfg.Store.User(ctx, s.cfg.TenantID, s.cfg.CloudShellUser)
+	if err != nil {
+		return issued{}, fmt.Errorf("user %s: %w", s.cfg.CloudShellUser, err)
+	}
+	now := s.cfg.Now().UTC()
+	c := token.Claims{
+		Audience: resource, Issuer: token.Issuer(s.cfg.TenantID),
+		IssuedAt: now.Add(-5 * time.Minute).Unix(), NotBefore: now.Add(-5 * time.Minute).Unix(), Expires: now.Add(s.life).Unix(),
+		TenantID: s.cfg.TenantID, ObjectID: u.ObjectID, Subject: u.ObjectID, AppID: CloudShellAppID, AppIDACR: "0",
+		Scope: cloudShellScopes, WIDs: u.DirectoryRoles, UPN: u.UPN, UniqueName: u.UPN, Name: u.DisplayName,
+		AMR: []string{"pwd"}, Version: "1.0", UTI: token.NewUTI(),
+	}
+	at, err := s.cfg.Keys.Sign(c)
+	if err != nil {
+		return issued{}, err
+	}
+	return issued{accessToken: at, resource: resource, clientID: CloudShellAppID,
+		notBefore: time.Unix(c.NotBefore, 0), expiresOn: time.Unix(c.Expires, 0), expiresIn: int64(s.life / time.Second)}, nil
 }
 
 // arc serves Azure Arc's HIMDS: a first request gets 401 with WWW-Authenticate naming a key
@@ -422,8 +478,9 @@ func (s *Server) arc(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	if v := q.Get("api-version"); v != ArcAPIVersion {
-		imdsError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("Invalid api-version '%s': this endpoint supports %s", v, ArcAPIVersion))
+	version := q.Get("api-version")
+	if !slices.Contains(arcAPIVersions, version) {
+		imdsError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("Invalid api-version '%s': this endpoint supports %s", version, strings.Join(arcAPIVersions, ", ")))
 		return
 	}
 	scheme, secret, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
@@ -437,7 +494,7 @@ func (s *Server) arc(w http.ResponseWriter, r *http.Request) {
 		imdsError(w, http.StatusUnauthorized, "unauthorized_client", "Read the key file named by the WWW-Authenticate header and send its content as Authorization: Basic.")
 		return
 	}
-	t, ok := s.imdsToken(w, r, q.Get("api-version"), ArcAPIVersion, q.Get("resource"), "arc")
+	t, ok := s.imdsToken(w, r, version, version, q.Get("resource"), "arc")
 	if !ok {
 		return
 	}

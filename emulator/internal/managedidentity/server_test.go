@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/exoctl/exoctl/emulator/internal/token"
 	"github.com/exoctl/exoctl/emulator/internal/store"
+	"github.com/exoctl/exoctl/emulator/internal/token"
 )
 
 const (
@@ -53,7 +53,7 @@ func newFixture(t *testing.T) *fixture {
 		f.ids = append(f.ids, Identity{Name: m.Name, ClientID: m.ClientID, ObjectID: m.ObjectID, ResourceID: m.ResourceID, SystemAssigned: m.SystemAssigned})
 	}
 	srv := httptest.NewServer(New(Config{
-		Store: st, Keys: f.keys, TenantID: res.TenantID, Identities: f.ids,
+		Store: st, Keys: f.keys, TenantID: res.TenantID, Identities: f.ids, CloudShellUser: res.Users[0].UPN,
 		Resources: []string{testResource, "https://ps.compliance.protection.outlook.com"}, IdentityHeader: testHeader,
 		ArcKeyDir: f.arcDir, Now: func() time.Time { return f.now },
 	}))
@@ -277,8 +277,14 @@ func TestCloudShell(t *testing.T) {
 	f := newFixture(t)
 	form := url.Values{"resource": {testResource}}
 	a := f.do(t, "POST", CloudShellPath, nil, metadata, form)
-	if c := f.claims(t, a); c.AppID != store.DemoVMIdentityClientID {
-		t.Errorf("appid %s", c.AppID)
+	c := f.userClaims(t, a)
+	// The signed-in user's delegated token, not an identity's app-only one.
+	if c.AppOnly() || c.UPN != "admin@contoso.onmicrosoft.com" || c.AppID != CloudShellAppID || !strings.Contains(c.Scope, "AdminApi.AccessAsUser.All") || len(c.WIDs) == 0 {
+		t.Errorf("claims %+v", c)
+	}
+	// Cloud Shell ignores identity parameters: still the user.
+	if c := f.userClaims(t, f.do(t, "POST", CloudShellPath+"?client_id="+store.DemoAutomationIdentityClientID, nil, metadata, form)); c.UPN != "admin@contoso.onmicrosoft.com" {
+		t.Errorf("with client_id: claims %+v", c)
 	}
 	if _, ok := a.body["expires_on"].(string); !ok {
 		t.Errorf("expires_on %#v", a.body["expires_on"])
@@ -294,7 +300,6 @@ func TestCloudShell(t *testing.T) {
 		{"no Metadata header", "POST", nil, form, 400, "invalid_request"},
 		{"GET", "GET", metadata, nil, 405, "invalid_request"},
 		{"no resource", "POST", metadata, url.Values{}, 400, "invalid_request"},
-		{"unknown resource", "POST", metadata, url.Values{"resource": {"https://vault.azure.net"}}, 400, "invalid_resource"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := f.do(t, tc.method, CloudShellPath, nil, tc.h, tc.form)
@@ -303,6 +308,24 @@ func TestCloudShell(t *testing.T) {
 			}
 		})
 	}
+	a = f.do(t, "POST", CloudShellPath, nil, metadata, url.Values{"resource": {"https://azconfig.io/"}})
+	if e, _ := a.body["error"].(map[string]any); a.status != 400 || e["code"] != "AudienceNotSupported" ||
+		e["message"] != "Audience https://azconfig.io/ is not a supported MSI token audience." {
+		t.Errorf("unknown audience: %d %s", a.status, a.raw)
+	}
+}
+
+// userClaims verifies a delegated answer's token.
+func (f *fixture) userClaims(t *testing.T, a answer) token.Claims {
+	t.Helper()
+	if a.status != http.StatusOK {
+		t.Fatalf("status %d: %s", a.status, a.raw)
+	}
+	c, err := f.keys.Verify(a.body["access_token"].(string), time.Now(), testResource)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 func TestArc(t *testing.T) {
@@ -363,6 +386,15 @@ func TestArc(t *testing.T) {
 			}
 		})
 	}
+	t.Run("azure-identity's api-version 2019-11-01", func(t *testing.T) {
+		_, secret := challenge(t, q("api-version", "2019-11-01"))
+		if c := f.claims(t, f.do(t, "GET", ArcPath, q("api-version", "2019-11-01"), basic(secret), nil)); c.AppID != store.DemoVMIdentityClientID {
+			t.Errorf("appid %s", c.AppID)
+		}
+		if a := f.do(t, "GET", ArcPath, q("api-version", "2018-02-01"), metadata, nil); a.status != 400 || !strings.Contains(a.raw, "2019-11-01") {
+			t.Errorf("unsupported version: %d %s", a.status, a.raw)
+		}
+	})
 	t.Run("wrong secret", func(t *testing.T) {
 		a := f.do(t, "GET", ArcPath, q(), basic("guess"), nil)
 		if a.status != 401 || !strings.HasPrefix(a.header.Get("WWW-Authenticate"), "Basic realm=") {
