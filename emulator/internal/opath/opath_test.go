@@ -150,7 +150,8 @@ func TestErrors(t *testing.T) {
 		{`Name -eq $x`, SyntaxError, 10, ""},
 		{`Name 'x'`, SyntaxError, 6, ""},
 		{``, SyntaxError, 1, ""},
-		{`{ }`, SyntaxError, 3, ""},
+		{`{ }`, SyntaxError, 2, ""},
+		{`{((RecipientTypeDetails -eq 'UserMailbox' -or 'MailUser'))}`, SyntaxError, 46, ""},
 		{`Name -eq {x}`, SyntaxError, 10, ""},
 		{`Na.me -eq 'x'`, SyntaxError, 1, ""},
 		{`False`, UnknownProperty, 0, `"False" is not a recognized filterable property. Valid property names are: Alias, CountryCode, CustomAttribute1, DisplayName, EmailAddresses, ForwardingSmtpAddress, HiddenFromAddressListsEnabled, Name, RecipientTypeDetails, WhenCreated.`},
@@ -187,6 +188,15 @@ func TestSyntaxErrorWords(t *testing.T) {
 		"For a description of the filter parameter syntax see the command help.\n\"Name -eq\" at position 9.\""
 	if got := e.Bind("Filter"); got != want {
 		t.Errorf("Bind =\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestScriptBlockErrorQuotesItsText(t *testing.T) {
+	t.Parallel()
+	_, err := Parse(`{ Name -eq }`, nil)
+	var e *Error
+	if !errors.As(err, &e) || e.Filter != " Name -eq " || e.Position != 10 {
+		t.Errorf("Parse = %#v, want the text inside the braces, position 10", err)
 	}
 }
 

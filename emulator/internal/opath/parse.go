@@ -55,25 +55,14 @@ type Compare struct {
 }
 
 // Parse parses filter as the service parses -Filter, resolving property names with s (nil accepts
-// any property as a String). The script-block form "{ ... }" is accepted. Errors are *Error.
+// any property as a String). The script-block form "{ ... }" is accepted; as PowerShell sends a
+// script block's text without its braces, an error then quotes and counts positions in the text
+// inside them. Errors are *Error.
 func Parse(filter string, s Schema) (Expr, error) {
-	start, end := 0, len(filter)
-	for start < end {
-		r, n := utf8.DecodeRuneInString(filter[start:])
-		if !unicode.IsSpace(r) {
-			break
-		}
-		start += n
-	}
-	for end > start {
-		r, n := utf8.DecodeLastRuneInString(filter[:end])
-		if !unicode.IsSpace(r) {
-			break
-		}
-		end -= n
-	}
+	start, end := trimSpace(filter)
 	if end-start >= 2 && filter[start] == '{' && filter[end-1] == '}' {
-		start, end = start+1, end-1
+		filter = filter[start+1 : end-1]
+		start, end = trimSpace(filter)
 	}
 	toks, lerr := lex(filter, start, end)
 	if lerr != nil {
@@ -91,6 +80,25 @@ func Parse(filter string, s Schema) (Expr, error) {
 		return nil, p.refused
 	}
 	return e, nil
+}
+
+func trimSpace(s string) (start, end int) {
+	start, end = 0, len(s)
+	for start < end {
+		r, n := utf8.DecodeRuneInString(s[start:])
+		if !unicode.IsSpace(r) {
+			break
+		}
+		start += n
+	}
+	for end > start {
+		r, n := utf8.DecodeLastRuneInString(s[:end])
+		if !unicode.IsSpace(r) {
+			break
+		}
+		end -= n
+	}
+	return start, end
 }
 
 // maxDepth bounds nesting so a hostile filter cannot exhaust the stack.
