@@ -167,7 +167,10 @@ func TestSQLMatchesEval(t *testing.T) {
 		}
 	}
 	pushed, partial := 0, 0
-	const filters = 600
+	filters := 600
+	if raceEnabled {
+		filters = 100
+	}
 	for range filters {
 		filter := randFilter(r, 3)
 		e, err := Parse(filter, sqlSchema)

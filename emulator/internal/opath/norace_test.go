@@ -1,0 +1,5 @@
+//go:build !race
+
+package opath
+
+const raceEnabled = false
