@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/exoctl/exoctl/emulator/internal/exchange"
-	"github.com/exoctl/exoctl/emulator/internal/token"
 	"github.com/exoctl/exoctl/emulator/internal/store"
+	"github.com/exoctl/exoctl/emulator/internal/token"
 	"github.com/exoctl/exoctl/internal/jsontext"
 )
 

@@ -7,8 +7,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/exoctl/exoctl/emulator/internal/token"
 	"github.com/exoctl/exoctl/emulator/internal/store"
+	"github.com/exoctl/exoctl/emulator/internal/token"
 )
 
 // delegatedScopes are the scp values that let a user token call the admin API: the module's
