@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/exoctl/exoctl/emulator/internal/catalog"
 	"github.com/exoctl/exoctl/emulator/internal/exchange"
 	"github.com/exoctl/exoctl/emulator/internal/store"
 )
@@ -15,37 +16,12 @@ import (
 // Cmdlets returns the registry of the Security & Compliance cmdlets the emulator implements.
 // Exchange cmdlets are not in it: they do not exist in a compliance session.
 func Cmdlets() *exchange.Registry {
-	r := exchange.NewRegistry()
-	identity := exchange.Param{Name: "Identity", Type: exchange.TypeIdentity}
-	sw := func(name string) exchange.Param { return exchange.Param{Name: name, Type: exchange.TypeSwitch} }
-	r.Add(&exchange.Cmdlet{
-		Name: "Get-Label", ReadOnly: true,
-		Params: []exchange.Param{identity, sw("IncludeDetailedLabelActions"), sw("SkipValidations")},
-		Run:    list(labels),
-	})
-	r.Add(&exchange.Cmdlet{
-		Name: "Get-LabelPolicy", ReadOnly: true,
-		Params: []exchange.Param{identity, sw("ForceValidate")},
-		Run:    list(labelPolicies),
-	})
-	r.Add(&exchange.Cmdlet{
-		Name: "Get-DlpCompliancePolicy", ReadOnly: true,
-		Params: []exchange.Param{identity, sw("DistributionDetail"), sw("ForceValidate"), sw("IncludeExtendedProperties"),
-			sw("IncludeRulesMetadata"), sw("IncludeSimulationPolicy"), sw("IsSimulationPolicy")},
-		Run: list(dlpPolicies),
-	})
-	r.Add(&exchange.Cmdlet{
-		Name: "Get-RetentionCompliancePolicy", ReadOnly: true,
-		Params: []exchange.Param{identity, sw("DistributionDetail"), sw("ErrorPolicyOnly"), sw("ExcludeTeamsPolicy"),
-			sw("IncludeTestModeResults"), sw("PriorityCleanup"), sw("RetentionRuleTypes"), sw("TeamsPolicyOnly")},
-		Run: list(retentionPolicies),
-	})
-	r.Add(&exchange.Cmdlet{
-		Name: "Get-ComplianceSearch", ReadOnly: true,
-		Params: []exchange.Param{identity, {Name: "Case", Type: exchange.TypeString},
-			{Name: "ResultSize", Type: exchange.TypeResultSize}},
-		Run: list(searches),
-	})
+	r := exchange.NewRegistryFor(catalog.SecurityCompliance)
+	r.Handle("Get-Label", exchange.Handler{Run: list(labels)})
+	r.Handle("Get-LabelPolicy", exchange.Handler{Run: list(labelPolicies)})
+	r.Handle("Get-DlpCompliancePolicy", exchange.Handler{Run: list(dlpPolicies)})
+	r.Handle("Get-RetentionCompliancePolicy", exchange.Handler{Run: list(retentionPolicies)})
+	r.Handle("Get-ComplianceSearch", exchange.Handler{Run: list(searches)})
 	return r
 }
 

@@ -12,43 +12,13 @@ import (
 // Cmdlets returns a registry of every cmdlet the emulator implements.
 func Cmdlets() *Registry {
 	r := NewRegistry()
-	r.Add(&Cmdlet{
-		Name:     "Get-AcceptedDomain",
-		ReadOnly: true,
-		Params:   []Param{{Name: "Identity", Type: TypeIdentity}},
-		Run:      getAcceptedDomain,
-	})
-	r.Add(&Cmdlet{
-		Name:     "Get-OrganizationConfig",
-		ReadOnly: true,
-		Params:   []Param{{Name: "Identity", Type: TypeIdentity}},
-		Run:      getOrganizationConfig,
-	})
-	r.Add(&Cmdlet{
-		Name:     "Get-Mailbox",
-		ReadOnly: true,
-		Params: []Param{
-			{Name: "Identity", Type: TypeIdentity},
-			{Name: "ResultSize", Type: TypeResultSize},
-			{Name: "RecipientTypeDetails", Type: TypeArray, Values: mailboxTypes,
-				EnumType: "Microsoft.Exchange.Data.Directory.Recipient.RecipientTypeDetails[]"},
-		},
-		Run: getRecipients(true),
-	})
-	r.Add(&Cmdlet{
-		Name:     "Get-Recipient",
-		ReadOnly: true,
-		Params: []Param{
-			{Name: "Identity", Type: TypeIdentity},
-			{Name: "ResultSize", Type: TypeResultSize},
-			{Name: "RecipientTypeDetails", Type: TypeArray, Values: recipientTypes,
-				EnumType: "Microsoft.Exchange.Data.Directory.Recipient.RecipientTypeDetails[]"},
-		},
-		Run: getRecipients(false),
-	})
-	r.Add(newMailboxCmdlet())
-	r.Add(removeMailboxCmdlet())
-	r.Add(setMailboxCmdlet())
+	r.Handle("Get-AcceptedDomain", Handler{Run: getAcceptedDomain})
+	r.Handle("Get-OrganizationConfig", Handler{Run: getOrganizationConfig})
+	r.Handle("Get-Mailbox", Handler{Run: getRecipients(true), Values: map[string][]string{"RecipientTypeDetails": mailboxTypes}})
+	r.Handle("Get-Recipient", Handler{Run: getRecipients(false)})
+	r.Handle("New-Mailbox", Handler{Run: newMailbox})
+	r.Handle("Remove-Mailbox", Handler{Run: removeMailbox})
+	r.Handle("Set-Mailbox", Handler{Run: setMailbox})
 	return r
 }
 

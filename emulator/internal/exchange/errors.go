@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/exoctl/exoctl/emulator/internal/catalog"
 	"github.com/exoctl/exoctl/internal/jsontext"
 )
 
@@ -83,6 +84,18 @@ func errMissingMandatory(cmdlet, param string) *Error {
 func errUnknownCmdlet(name string) *Error {
 	return &Error{Status: http.StatusForbidden, Code: "Forbidden", ErrorID: "CommandNotFoundException", Class: classNoCommand,
 		Text: fmt.Sprintf("The term '%s' is not recognized as the name of a cmdlet, function, script file, or operable program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again.", name)}
+}
+
+// classNotEmulated marks the answer for a real cmdlet the emulator does not run; scripts can
+// tell it from the caller's mistakes (4xx) and from failures (500).
+const classNotEmulated = "Exoctl.Emulator.CmdletNotEmulatedException"
+
+// errNotEmulated is the answer for a catalogued cmdlet without a handler, after its parameters
+// bound: 501 Not Implemented (the request is valid for the real service; this server lacks the
+// function), which clients do not retry.
+func errNotEmulated(name string, product catalog.Product) *Error {
+	return &Error{Status: http.StatusNotImplemented, Code: "NotImplemented", ErrorID: "CmdletNotEmulated", Class: classNotEmulated, Target: "Server",
+		Text: fmt.Sprintf("The cmdlet '%s' is a real %s cmdlet and its parameters are valid, but the exoctl emulator does not emulate it yet.", name, product)}
 }
 
 func errBadRequest(text string) *Error {

@@ -29,50 +29,6 @@ var mailboxConversions = map[string]string{
 	"Regular": "UserMailbox", "Room": "RoomMailbox", "Equipment": "EquipmentMailbox", "Shared": "SharedMailbox", "Workspace": "RoomMailbox",
 }
 
-const quotaType = "Microsoft.Exchange.Data.Unlimited`1[Microsoft.Exchange.Data.ByteQuantifiedSize]"
-
-func setMailboxCmdlet() *Cmdlet {
-	params := []Param{
-		{Name: "Identity", Type: TypeIdentity, Mandatory: true},
-		{Name: "DisplayName", Type: TypeString},
-		{Name: "HiddenFromAddressListsEnabled", Type: TypeSwitch},
-		{Name: "ProhibitSendQuota", Type: TypeString},
-		{Name: "ProhibitSendReceiveQuota", Type: TypeString},
-		{Name: "IssueWarningQuota", Type: TypeString},
-		{Name: "EmailAddresses", Type: TypeMultiValued},
-		{Name: "Type", Type: TypeString, Values: []string{"Regular", "Room", "Equipment", "Shared", "Workspace"},
-			EnumType: "Microsoft.Exchange.Management.RecipientTasks.ConvertibleMailboxSubType"},
-		{Name: "ForwardingSmtpAddress", Type: TypeString, Clearable: true},
-		{Name: "DeliverToMailboxAndForward", Type: TypeSwitch},
-	}
-	for i := 1; i <= 15; i++ {
-		params = append(params, Param{Name: "CustomAttribute" + strconv.Itoa(i), Type: TypeString, Clearable: true})
-	}
-	return &Cmdlet{Name: "Set-Mailbox", ShouldProcess: true, Params: params, Run: setMailbox}
-}
-
-func newMailboxCmdlet() *Cmdlet {
-	return &Cmdlet{Name: "New-Mailbox", ShouldProcess: true, Run: newMailbox, Params: []Param{
-		{Name: "Name", Type: TypeString, Mandatory: true},
-		{Name: "DisplayName", Type: TypeString},
-		{Name: "Alias", Type: TypeString},
-		{Name: "PrimarySmtpAddress", Type: TypeString},
-		{Name: "FirstName", Type: TypeString},
-		{Name: "LastName", Type: TypeString},
-		{Name: "Shared", Type: TypeSwitch},
-		{Name: "Room", Type: TypeSwitch},
-		{Name: "Equipment", Type: TypeSwitch},
-	}}
-}
-
-func removeMailboxCmdlet() *Cmdlet {
-	return &Cmdlet{Name: "Remove-Mailbox", ShouldProcess: true, HighImpact: true, Run: removeMailbox, Params: []Param{
-		{Name: "Identity", Type: TypeIdentity, Mandatory: true},
-		{Name: "PermanentlyDelete", Type: TypeSwitch},
-		{Name: "IgnoreLegalHold", Type: TypeSwitch},
-	}}
-}
-
 // Exception classes of validation failures.
 const (
 	classValidation = "Microsoft.Exchange.Data.DataValidationException"
@@ -136,15 +92,14 @@ func setMailbox(ctx context.Context, inv *Invocation) (*Result, error) {
 		{"ProhibitSendReceiveQuota", &r.ProhibitSendReceiveBytes},
 		{"IssueWarningQuota", &r.IssueWarningQuotaBytes},
 	} {
-		if !p.Has(q.name) {
+		size, ok := p.ByteSize(q.name)
+		if !ok {
 			continue
 		}
-		n, ok := parseByteQuantifiedSize(p.String(q.name))
-		if !ok {
-			return nil, errConvert(q.name, p.String(q.name), quotaType,
-				fmt.Sprintf("The value \"%s\" isn't a valid byte quantity. Use a number of bytes or a number and a unit (B, KB, MB, GB, TB), e.g. 49 GB, or Unlimited.", p.String(q.name)))
+		*q.dst = size.Bytes
+		if size.Unlimited {
+			*q.dst = -1
 		}
-		*q.dst = n
 	}
 	if e := checkQuotaOrder(&r); e != nil {
 		return nil, e

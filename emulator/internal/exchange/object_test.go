@@ -41,7 +41,7 @@ func FuzzBind(f *testing.F) {
 	}
 	c := Cmdlets().Lookup("Get-Mailbox")
 	f.Fuzz(func(t *testing.T, s string) {
-		p, e := c.bind(json.RawMessage(s))
+		p, _, e := c.bind(json.RawMessage(s))
 		if e == nil && p == nil {
 			t.Errorf("no params and no error for %q", s)
 		}

@@ -6,21 +6,26 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"math"
+	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
+	"github.com/exoctl/exoctl/emulator/internal/catalog"
 	"github.com/exoctl/exoctl/emulator/internal/store"
 )
 
-// ParamType is how a parameter's JSON value binds, like the .NET type of a PowerShell parameter.
+// ParamType is how a hand-declared parameter binds (cmdlets the catalog lacks; catalogued
+// cmdlets take their parameters from the catalog).
 type ParamType int
 
 const (
 	TypeString     ParamType = iota // System.String
 	TypeInt                         // System.Int32 / Int64
-	TypeSwitch                      // SwitchParameter or Boolean: JSON true/false
+	TypeSwitch                      // SwitchParameter: JSON true/false
 	TypeArray                       // String[] (a scalar binds as one element)
 	TypeHashtable                   // Hashtable: a JSON object tagged #Exchange.GenericHashTable
 	TypeResultSize                  // Unlimited`1[UInt32]: "Unlimited" or a positive number
@@ -31,26 +36,40 @@ const (
 	TypeMultiValued
 )
 
-// netType is the .NET type name the binder reports in conversion errors.
-func (t ParamType) netType() string {
+// catalogType is the catalog type name a ParamType binds as.
+func (t ParamType) catalogType() string {
 	switch t {
 	case TypeInt:
-		return "System.Int32"
+		return "Int32"
 	case TypeSwitch:
-		return "System.Management.Automation.SwitchParameter"
+		return "SwitchParameter"
 	case TypeArray:
-		return "System.String[]"
+		return "String[]"
 	case TypeHashtable:
-		return "System.Collections.Hashtable"
+		return "Hashtable"
 	case TypeResultSize:
-		return "Microsoft.Exchange.Data.Unlimited`1[System.UInt32]"
+		return "Unlimited`1[System.UInt32]"
+	case TypeIdentity:
+		return "RecipientIdParameter"
+	case TypeMultiValued:
+		return "ProxyAddressCollection"
+	}
+	return "String"
+}
+
+// netType is the .NET type name conversion errors report.
+func (t ParamType) netType() string {
+	switch t {
 	case TypeMultiValued:
 		return "Microsoft.Exchange.Data.ProxyAddressCollection"
+	case TypeArray:
+		return "System.String[]"
 	}
 	return "System.String"
 }
 
-// Param declares one cmdlet parameter.
+// Param declares one parameter of a cmdlet the catalog lacks, or narrows the accepted values
+// of a catalogued parameter (Values, EnumType).
 type Param struct {
 	Name      string
 	Type      ParamType
@@ -60,19 +79,76 @@ type Param struct {
 	// in their canonical spelling. For arrays each element must be one of them.
 	Values   []string
 	EnumType string // .NET enum type for error texts, e.g. Microsoft.Exchange.Data.Directory.Recipient.RecipientTypeDetails
-	// Clearable parameters bind $null as given (a nil value: "clear the property", as in
-	// Set-Mailbox -ForwardingSmtpAddress $null) instead of as not given.
+	// Clearable is kept for source compatibility: every parameter binds an explicit null as
+	// nil ("clear the property"), as PowerShell binds $null.
 	Clearable bool
 }
 
-// MultiValuedEdit is a bound @{Add=...; Remove=...} for a TypeMultiValued parameter.
-type MultiValuedEdit struct {
-	Add, Remove []string
+// The Go values parameters bind to. Params maps a canonical parameter name to one of:
+// string (strings, identity parameters, enums in canonical spelling, SmtpAddress, ProxyAddress,
+// Guid); int64; float64; bool (switches and booleans); []string (arrays, a MultiValuedProperty
+// replacement); MultiValuedEdit (@{Add=..;Remove=..}); map[string]any (hashtables) and
+// []map[string]any (Hashtable[]); ResultSize (-ResultSize, Unlimited counts); ByteSize
+// (ByteQuantifiedSize, Unlimited or not); time.Duration (TimeSpan, EnhancedTimeSpan); Duration
+// (Unlimited[EnhancedTimeSpan]); time.Time (DateTime, UTC); any (PSCredential, Byte[], ...: the
+// JSON value); nil for an explicit null (PowerShell's $null: clear the property).
+type (
+	MultiValuedEdit = catalog.MultiValuedEdit
+	ResultSize      = catalog.ResultSize
+	ByteSize        = catalog.ByteSize
+	Duration        = catalog.Duration
+)
+
+// Impact is what a cmdlet does to the tenant, deciding who may run it and whether it honours
+// -Confirm and -WhatIf.
+type Impact int
+
+const (
+	// ImpactFromVerb derives the impact from the verb: Get, Test, Search, Export, Validate,
+	// Check, Compare, Preview change nothing; Remove, Clear, Delete are high impact; the rest
+	// change state (ShouldProcess).
+	ImpactFromVerb Impact = iota
+	ImpactNone            // read-only: Global Reader may run it
+	ImpactMedium          // changes state: ShouldProcess, -WhatIf and -Confirm honoured
+	ImpactHigh            // asks for confirmation unless -Confirm:$false
+)
+
+var (
+	readVerbs = []string{"Get", "Test", "Search", "Export", "Validate", "Check", "Compare", "Preview", "Trace"}
+	highVerbs = []string{"Remove", "Clear", "Delete"}
+)
+
+func impactOf(name string, i Impact) Impact {
+	if i != ImpactFromVerb {
+		return i
+	}
+	verb, _, _ := strings.Cut(name, "-")
+	switch {
+	case slices.ContainsFunc(readVerbs, func(v string) bool { return strings.EqualFold(v, verb) }):
+		return ImpactNone
+	case slices.ContainsFunc(highVerbs, func(v string) bool { return strings.EqualFold(v, verb) }):
+		return ImpactHigh
+	}
+	return ImpactMedium
 }
 
-// Cmdlet is one entry of the registry: its name, parameters and what it does.
+// Handler is what the emulator runs for a catalogued cmdlet.
+type Handler struct {
+	Run func(ctx context.Context, inv *Invocation) (*Result, error)
+	// Impact overrides what the verb implies (ImpactFromVerb).
+	Impact Impact
+	// Values narrow enum parameters for this cmdlet: parameter name -> accepted values (e.g.
+	// Get-Mailbox -RecipientTypeDetails takes mailbox types only).
+	Values map[string][]string
+}
+
+// Cmdlet is one entry of the registry: its name, how it binds and what it does. Run is nil for
+// a catalogued cmdlet the emulator does not emulate: it binds, then answers that it is not
+// emulated.
 type Cmdlet struct {
-	Name   string // canonical spelling, e.g. Get-Mailbox
+	Name string // canonical spelling, e.g. Get-Mailbox
+	// Params declare the parameters of a cmdlet the catalog lacks, or narrow enum values of a
+	// catalogued one; other parameters of catalogued cmdlets come from the catalog.
 	Params []Param
 	// ReadOnly cmdlets change nothing; Global Reader may run them.
 	ReadOnly bool
@@ -82,147 +158,150 @@ type Cmdlet struct {
 	HighImpact    bool
 	Run           func(ctx context.Context, inv *Invocation) (*Result, error)
 
-	index map[string]*Param // lower-case name or alias -> parameter, common ones included
-	names []string          // every bindable name, for prefix matching
+	command *catalog.Command
 }
 
-// commonParams are PowerShell's common parameters; every cmdlet accepts them. Confirm and
-// WhatIf are accepted everywhere (ignored by cmdlets that do not change anything).
-var commonParams = []Param{
-	{Name: "Verbose", Type: TypeSwitch, Aliases: []string{"vb"}},
-	{Name: "Debug", Type: TypeSwitch, Aliases: []string{"db"}},
-	{Name: "ErrorAction", Type: TypeString, Aliases: []string{"ea"}},
-	{Name: "WarningAction", Type: TypeString, Aliases: []string{"wa"}},
-	{Name: "InformationAction", Type: TypeString, Aliases: []string{"infa"}},
-	{Name: "ProgressAction", Type: TypeString, Aliases: []string{"proga"}},
-	{Name: "ErrorVariable", Type: TypeString, Aliases: []string{"ev"}},
-	{Name: "WarningVariable", Type: TypeString, Aliases: []string{"wv"}},
-	{Name: "InformationVariable", Type: TypeString, Aliases: []string{"iv"}},
-	{Name: "OutVariable", Type: TypeString, Aliases: []string{"ov"}},
-	{Name: "OutBuffer", Type: TypeInt, Aliases: []string{"ob"}},
-	{Name: "PipelineVariable", Type: TypeString, Aliases: []string{"pv"}},
-	{Name: "Confirm", Type: TypeSwitch, Aliases: []string{"cf"}},
-	{Name: "WhatIf", Type: TypeSwitch, Aliases: []string{"wi"}},
-}
+// Command is the catalogued cmdlet (for the registry's product) the cmdlet binds as.
+func (c *Cmdlet) Command() *catalog.Command { return c.command }
 
-func isCommon(name string) bool {
-	for _, p := range commonParams {
-		if p.Name == name && name != "Confirm" && name != "WhatIf" {
-			return true
-		}
-	}
-	return false
-}
+// Emulated reports whether the emulator runs the cmdlet (it has a handler).
+func (c *Cmdlet) Emulated() bool { return c.Run != nil }
 
-// Registry holds the cmdlets the emulator knows. It is built once and then only read.
+// Registry holds the cmdlets of one product: every catalogued cmdlet binds; those with a
+// handler run. Handlers are registered once, then the registry is only read.
 type Registry struct {
-	byName map[string]*Cmdlet
-	names  []string // canonical names, sorted
+	product  catalog.Product
+	byName   map[string]*Cmdlet
+	names    []string // emulated cmdlets' canonical names, sorted
+	stubs    sync.Map // lower-case name -> *Cmdlet, catalogued cmdlets without a handler
+	commands func() *catalog.Commands
 }
 
-// NewRegistry returns an empty registry.
-func NewRegistry() *Registry { return &Registry{byName: map[string]*Cmdlet{}} }
+// NewRegistry returns an Exchange Online registry with no handlers.
+func NewRegistry() *Registry { return NewRegistryFor(catalog.ExchangeOnline) }
 
-// Add registers a cmdlet; it panics on a duplicate name or parameter, a programming error.
+// NewRegistryFor returns a registry of product p's cmdlets (catalog.ExchangeOnline or
+// catalog.SecurityCompliance) with no handlers. The catalog is read on first use.
+func NewRegistryFor(p catalog.Product) *Registry {
+	return &Registry{product: p, byName: map[string]*Cmdlet{},
+		commands: sync.OnceValue(func() *catalog.Commands { return catalog.For(p) })}
+}
+
+// Product is the registry's product.
+func (r *Registry) Product() catalog.Product { return r.product }
+
+// Handle attaches a handler to a catalogued cmdlet. It panics when the cmdlet is not in the
+// product's catalog or already has a handler: both are programming errors.
+func (r *Registry) Handle(name string, h Handler) {
+	cmd := r.commands().Lookup(name)
+	if cmd == nil {
+		panic("exchange: " + name + " is not a catalogued " + r.product.String() + " cmdlet; declare its parameters with Registry.Add")
+	}
+	c := &Cmdlet{Name: cmd.Name, Run: h.Run}
+	c.setImpact(impactOf(cmd.Name, h.Impact))
+	for p, values := range h.Values {
+		c.Params = append(c.Params, Param{Name: p, Values: values})
+	}
+	r.Add(c)
+}
+
+func (c *Cmdlet) setImpact(i Impact) {
+	c.ReadOnly = i == ImpactNone
+	c.ShouldProcess = i == ImpactMedium || i == ImpactHigh
+	c.HighImpact = i == ImpactHigh
+}
+
+// Add registers a cmdlet with its flags as given. A catalogued cmdlet binds as the catalog
+// says (its Params only narrow enum values); another binds the Params declared. It panics on a
+// duplicate name, a programming error.
 func (r *Registry) Add(c *Cmdlet) {
 	key := strings.ToLower(c.Name)
 	if _, dup := r.byName[key]; dup {
 		panic("exchange: cmdlet registered twice: " + c.Name)
 	}
-	c.index = map[string]*Param{}
-	add := func(p *Param) {
-		for _, n := range append([]string{p.Name}, p.Aliases...) {
-			k := strings.ToLower(n)
-			if _, dup := c.index[k]; dup {
-				panic("exchange: parameter declared twice: " + c.Name + " -" + n)
+	if cmd := r.commands().Lookup(c.Name); cmd != nil {
+		c.Name = cmd.Name
+		for _, p := range c.Params {
+			if len(p.Values) > 0 {
+				cmd = cmd.WithValues(p.Name, p.Values, p.EnumType)
 			}
-			c.index[k] = p
-			c.names = append(c.names, n)
 		}
+		c.command = cmd
+	} else {
+		c.command = declared(c, r.product)
 	}
-	for i := range c.Params {
-		add(&c.Params[i])
-	}
-	for i := range commonParams {
-		add(&commonParams[i])
-	}
-	sort.Strings(c.names)
 	r.byName[key] = c
 	r.names = append(r.names, c.Name)
 	sort.Strings(r.names)
 }
 
-// Lookup finds a cmdlet by name, case-insensitively.
-func (r *Registry) Lookup(name string) *Cmdlet {
-	return r.byName[strings.ToLower(strings.TrimSpace(name))]
+// declared builds the binding of an uncatalogued cmdlet from its hand-declared parameters.
+func declared(c *Cmdlet, p catalog.Product) *catalog.Command {
+	cm := &catalog.Cmdlet{Name: c.Name, Products: p}
+	set := &catalog.Set{Name: "__AllParameterSets"}
+	for _, d := range c.Params {
+		q := &catalog.Param{Name: d.Name, Type: d.Type.catalogType(), Switch: d.Type == TypeSwitch, Aliases: d.Aliases,
+			Values: d.Values, Products: p}
+		if d.EnumType != "" && len(d.Values) > 0 {
+			q.Type = d.EnumType
+		}
+		cm.Params = append(cm.Params, q)
+		set.Params = append(set.Params, catalog.SetParam{Param: q, Mandatory: d.Mandatory, Position: -1})
+	}
+	cm.Sets = []*catalog.Set{set}
+	return catalog.NewCommand(cm, p)
 }
 
-// Names lists the canonical cmdlet names in order.
+// Lookup finds a cmdlet by name, case-insensitively: one with a handler, else a catalogued
+// cmdlet of the product (Run nil), else nil (the cmdlet does not exist).
+func (r *Registry) Lookup(name string) *Cmdlet {
+	key := strings.ToLower(strings.TrimSpace(name))
+	if c, ok := r.byName[key]; ok {
+		return c
+	}
+	if c, ok := r.stubs.Load(key); ok {
+		return c.(*Cmdlet)
+	}
+	cmd := r.commands().Lookup(key)
+	if cmd == nil {
+		return nil
+	}
+	c := &Cmdlet{Name: cmd.Name, command: cmd}
+	c.setImpact(impactOf(cmd.Name, ImpactFromVerb))
+	actual, _ := r.stubs.LoadOrStore(key, c)
+	return actual.(*Cmdlet)
+}
+
+// Names lists the canonical names of the emulated cmdlets (those with a handler), in order.
 func (r *Registry) Names() []string { return r.names }
 
-// param resolves a parameter name the way PowerShell does: exact (any case), alias, or an
-// unambiguous prefix.
-func (c *Cmdlet) param(name string) (*Param, *Error) {
-	k := strings.ToLower(name)
-	if p, ok := c.index[k]; ok {
-		return p, nil
-	}
-	var matches []*Param
-	var shown []string
-	for _, n := range c.names {
-		if strings.HasPrefix(strings.ToLower(n), k) {
-			p := c.index[strings.ToLower(n)]
-			dup := false
-			for _, m := range matches {
-				dup = dup || m == p
-			}
-			if !dup {
-				matches = append(matches, p)
-				shown = append(shown, p.Name)
-			}
-		}
-	}
-	switch {
-	case k == "" || len(matches) == 0:
-		return nil, errNoParameter(name)
-	case len(matches) > 1:
-		return nil, errAmbiguousParameter(name, shown)
-	}
-	return matches[0], nil
-}
+// Catalogued lists every cmdlet of the product's catalog, emulated or not, in order.
+func (r *Registry) Catalogued() []string { return r.commands().Names() }
 
-// ResultSize is a bound -ResultSize: Unlimited or a count.
-type ResultSize struct {
-	Unlimited bool
-	N         int64
-}
-
-// MarshalJSON keeps the parameter hash stable.
-func (r ResultSize) MarshalJSON() ([]byte, error) {
-	if r.Unlimited {
-		return []byte(`"Unlimited"`), nil
-	}
-	return strconv.AppendInt(nil, r.N, 10), nil
-}
-
-// Params are bound parameter values keyed by canonical parameter name: string, int64, bool,
-// []string, map[string]any (hashtables) or ResultSize.
+// Params are bound parameter values keyed by canonical parameter name (see the bound value
+// types above).
 type Params map[string]any
 
-// Has reports whether the parameter was given.
+// Has reports whether the parameter was given (an explicit null included).
 func (p Params) Has(name string) bool { _, ok := p[name]; return ok }
 
-// String returns a string parameter ("" when absent).
+// String returns a string parameter ("" when absent or null).
 func (p Params) String(name string) string { s, _ := p[name].(string); return s }
 
 // Strings returns an array parameter.
 func (p Params) Strings(name string) []string { s, _ := p[name].([]string); return s }
 
-// Switch returns a switch parameter (false when absent).
+// Switch returns a switch or Boolean parameter (false when absent).
 func (p Params) Switch(name string) bool { b, _ := p[name].(bool); return b }
 
 // Int returns an integer parameter.
 func (p Params) Int(name string) (int64, bool) { n, ok := p[name].(int64); return n, ok }
+
+// ByteSize returns a ByteQuantifiedSize parameter, if given (and not null).
+func (p Params) ByteSize(name string) (ByteSize, bool) { b, ok := p[name].(ByteSize); return b, ok }
+
+// Time returns a DateTime parameter, if given.
+func (p Params) Time(name string) (time.Time, bool) { t, ok := p[name].(time.Time); return t, ok }
 
 // ResultSize returns -ResultSize, if given.
 func (p Params) ResultSize() (ResultSize, bool) { r, ok := p["ResultSize"].(ResultSize); return r, ok }
@@ -232,7 +311,7 @@ func (p Params) ResultSize() (ResultSize, bool) { r, ok := p["ResultSize"].(Resu
 func (p Params) hash() string {
 	m := make(map[string]any, len(p))
 	for k, v := range p {
-		if !isCommon(k) {
+		if !catalog.IsCommon(k) {
 			m[k] = v
 		}
 	}
@@ -241,263 +320,40 @@ func (p Params) hash() string {
 	return base64.RawURLEncoding.EncodeToString(sum[:12])
 }
 
-// bind converts the request's Parameters object into typed values, reporting binding errors
-// with the texts PowerShell's binder uses.
-func (c *Cmdlet) bind(raw json.RawMessage) (Params, *Error) {
-	out := Params{}
-	var in map[string]json.RawMessage
-	if len(raw) > 0 && string(raw) != "null" {
-		if err := json.Unmarshal(raw, &in); err != nil {
-			return nil, errBadRequest("The request body isn't valid: Parameters must be a JSON object.")
-		}
+// bind converts the request's Parameters object into typed values as the catalog's binder does,
+// returning the parameter set it resolved.
+func (c *Cmdlet) bind(raw json.RawMessage) (Params, string, *Error) {
+	out, set, e := c.command.Bind(raw)
+	if e != nil {
+		return nil, "", &Error{Status: http.StatusBadRequest, Code: "BadRequest", ErrorID: e.ErrorID, Class: e.Class, Text: e.Text}
 	}
-	keys := make([]string, 0, len(in))
-	for k := range in {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if strings.HasSuffix(k, "@odata.type") || strings.HasPrefix(k, "@") {
-			continue // annotations such as "Param@odata.type":"#Collection(Exchange.GenericHashTable)"
-		}
-		p, e := c.param(k)
-		if e != nil {
-			return nil, e
-		}
-		if _, dup := out[p.Name]; dup {
-			return nil, errParameterTwice(p.Name)
-		}
-		v, present, e := p.convert(in[k])
-		if e != nil {
-			return nil, e
-		}
-		if present {
-			out[p.Name] = v
-		}
-	}
-	for _, p := range c.Params {
-		if p.Mandatory && !out.Has(p.Name) {
-			return nil, errMissingMandatory(c.Name, p.Name)
-		}
-	}
-	return out, nil
+	return out, set.Name, nil
 }
 
-// convert binds one JSON value to the parameter's type. present is false for a null that
-// means "not given".
-func (p *Param) convert(raw json.RawMessage) (v any, present bool, e *Error) {
-	dec := json.NewDecoder(strings.NewReader(string(raw)))
-	dec.UseNumber()
-	var x any
-	if err := dec.Decode(&x); err != nil {
-		return nil, false, errBadRequest("The request body isn't valid JSON.")
-	}
-	if x == nil {
-		switch {
-		case p.Type == TypeIdentity, p.Type == TypeResultSize:
-			return nil, false, errNullArgument(p.Name)
-		case p.Clearable:
-			return nil, true, nil
-		}
-		return nil, false, nil
-	}
-	switch p.Type {
-	case TypeString, TypeIdentity:
-		s, ok := scalarText(x)
-		if !ok {
-			return nil, false, errConvert(p.Name, describe(x), "System.String", "Specified method is not supported.")
-		}
-		if p.Type == TypeIdentity && strings.TrimSpace(s) == "" {
-			return nil, false, &Error{Status: 400, Code: "BadRequest", ErrorID: "ParameterArgumentValidationErrorEmptyStringNotAllowed", Class: classBinding,
-				Text: fmt.Sprintf("Cannot validate argument on parameter '%s'. The argument is null or empty. Provide an argument that is not null or empty, and then try the command again.", p.Name)}
-		}
-		if len(p.Values) > 0 {
-			c, e := p.enum(s)
-			return c, true, e
-		}
-		return s, true, nil
-	case TypeInt:
-		switch n := x.(type) {
-		case json.Number:
-			if i, err := n.Int64(); err == nil {
-				return i, true, nil
-			}
-		case string:
-			if i, err := strconv.ParseInt(strings.TrimSpace(n), 10, 64); err == nil {
-				return i, true, nil
-			}
-		}
-		return nil, false, errConvert(p.Name, describe(x), p.Type.netType(), "Input string was not in a correct format.")
-	case TypeSwitch:
-		switch b := x.(type) {
-		case bool:
-			return b, true, nil
-		case string:
-			if pb, err := strconv.ParseBool(strings.TrimSpace(b)); err == nil {
-				return pb, true, nil
-			}
-		case json.Number:
-			if i, err := b.Int64(); err == nil {
-				return i != 0, true, nil
-			}
-		}
-		return nil, false, errConvert(p.Name, describe(x), "System.Boolean", "")
-	case TypeArray:
-		var items []any
-		if a, ok := x.([]any); ok {
-			items = a
-		} else {
-			items = []any{x}
-		}
-		out := make([]string, 0, len(items))
-		for _, it := range items {
-			s, ok := scalarText(it)
-			if !ok {
-				return nil, false, errConvert(p.Name, describe(x), "System.String[]", "Specified method is not supported.")
-			}
-			if len(p.Values) > 0 {
-				c, e := p.enum(s)
-				if e != nil {
-					return nil, false, e
-				}
-				s = c.(string)
-			}
-			out = append(out, s)
-		}
-		return out, true, nil
-	case TypeMultiValued:
-		m, ok := x.(map[string]any)
-		if !ok {
-			return (&Param{Name: p.Name, Type: TypeArray}).convert(raw)
-		}
-		if !isHashtable(m) {
-			return nil, false, errConvert(p.Name, describe(x), p.Type.netType(), "")
-		}
-		var edit MultiValuedEdit
-		for k, v := range untag(m) {
-			var list *[]string
-			switch strings.ToLower(k) {
-			case "add", "+":
-				list = &edit.Add
-			case "remove", "-":
-				list = &edit.Remove
-			default:
-				return nil, false, errConvert(p.Name, describe(x), p.Type.netType(),
-					fmt.Sprintf("The hashtable key '%s' isn't valid. Use Add or Remove.", k))
-			}
-			items, ok := v.([]any)
-			if !ok {
-				items = []any{v}
-			}
-			for _, it := range items {
-				s, ok := scalarText(it)
-				if !ok {
-					return nil, false, errConvert(p.Name, describe(x), p.Type.netType(), "Specified method is not supported.")
-				}
-				*list = append(*list, s)
-			}
-		}
-		return edit, true, nil
-	case TypeHashtable:
-		m, ok := x.(map[string]any)
-		if !ok || !isHashtable(m) {
-			return nil, false, errConvert(p.Name, describe(x), "System.Collections.Hashtable", "")
-		}
-		return untag(m), true, nil
-	case TypeResultSize:
-		switch n := x.(type) {
-		case string:
-			if strings.EqualFold(strings.TrimSpace(n), "Unlimited") {
-				return ResultSize{Unlimited: true}, true, nil
-			}
-			if i, err := strconv.ParseInt(strings.TrimSpace(n), 10, 64); err == nil && i > 0 && i <= math.MaxUint32 {
-				return ResultSize{N: i}, true, nil
-			}
-		case json.Number:
-			if i, err := n.Int64(); err == nil && i > 0 && i <= math.MaxUint32 {
-				return ResultSize{N: i}, true, nil
-			}
-		}
-		return nil, false, errConvert(p.Name, describe(x), p.Type.netType(), "")
-	}
-	return nil, false, errInternal("unknown parameter type")
-}
-
-func (p *Param) enum(s string) (any, *Error) {
-	for _, v := range p.Values {
-		if strings.EqualFold(strings.TrimSpace(s), v) {
-			return v, nil
-		}
-	}
-	typ := p.EnumType
-	if typ == "" {
-		typ = p.Type.netType()
-	}
-	return nil, errConvert(p.Name, s, typ, fmt.Sprintf("Unable to match the identifier name %s to a valid enumerator name. Specify one of the following enumerator names and try again:\r\n%s",
-		s, strings.Join(p.Values, ", ")))
-}
-
-// scalarText renders a JSON scalar as PowerShell would convert it to a string.
-func scalarText(x any) (string, bool) {
-	switch v := x.(type) {
-	case string:
-		return v, true
-	case json.Number:
-		return v.String(), true
-	case bool:
-		if v {
-			return "True", true
-		}
-		return "False", true
-	}
-	return "", false
-}
-
+// describe is how PowerShell shows a JSON value in a conversion error.
 func describe(x any) string {
-	switch x.(type) {
-	case []any:
+	switch v := x.(type) {
+	case []any, []string:
 		return "System.Object[]"
-	case map[string]any:
+	case map[string]any, MultiValuedEdit:
 		return "System.Collections.Hashtable"
+	case string:
+		return v
+	case nil:
+		return ""
 	}
-	s, _ := scalarText(x)
-	return s
-}
-
-// isHashtable reports whether a JSON object carries the GenericHashTable tag the service's
-// binder needs.
-func isHashtable(m map[string]any) bool {
-	for k, v := range m {
-		if strings.EqualFold(k, "@odata.type") {
-			s, _ := v.(string)
-			return strings.EqualFold(s, "#Exchange.GenericHashTable")
-		}
-	}
-	return false
-}
-
-// untag drops the @odata.type tags of a hashtable, nested ones included.
-func untag(m map[string]any) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		if strings.EqualFold(k, "@odata.type") || strings.HasSuffix(k, "@odata.type") {
-			continue
-		}
-		if n, ok := v.(map[string]any); ok && isHashtable(n) {
-			v = untag(n)
-		}
-		out[k] = v
-	}
-	return out
+	return fmt.Sprint(x)
 }
 
 // Invocation is one run of a cmdlet: its bound parameters, the caller, and the page wanted.
 type Invocation struct {
 	Cmdlet *Cmdlet
 	Params Params
-	Tenant store.Tenant
-	Caller Caller
-	Store  store.Store
+	// ParameterSet is the parameter set the binder resolved.
+	ParameterSet string
+	Tenant       store.Tenant
+	Caller       Caller
+	Store        store.Store
 	// After is the position (an opaque store cursor) where this page starts; empty on the
 	// first page. Limit is the most objects this page may hold.
 	After string

@@ -278,9 +278,13 @@ func (s *Server) invokeCommand(w http.ResponseWriter, r *http.Request, rt route,
 		s.fail(w, r, errUnknownCmdlet(strings.TrimSpace(name)))
 		return
 	}
-	bound, e := cmd.bind(params)
+	bound, set, e := cmd.bind(params)
 	if e != nil {
 		s.fail(w, r, e)
+		return
+	}
+	if !cmd.Emulated() {
+		s.fail(w, r, errNotEmulated(cmd.Name, s.reg.Product()))
 		return
 	}
 	sel := q.Get("$select")
@@ -307,7 +311,7 @@ func (s *Server) invokeCommand(w http.ResponseWriter, r *http.Request, rt route,
 	if remaining >= 0 && remaining < int64(limit) {
 		limit = int(remaining)
 	}
-	inv := &Invocation{Cmdlet: cmd, Params: bound, Tenant: tenant, Caller: caller, Store: s.cfg.Store,
+	inv := &Invocation{Cmdlet: cmd, Params: bound, ParameterSet: set, Tenant: tenant, Caller: caller, Store: s.cfg.Store,
 		After: after, Limit: limit, srv: s}
 	res, err := s.run(r.Context(), inv)
 	if err != nil {

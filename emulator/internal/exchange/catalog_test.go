@@ -1,0 +1,92 @@
+package exchange
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/exoctl/exoctl/emulator/internal/store"
+)
+
+// TestCatalogued covers what the catalog decides at InvokeCommand: a catalogued cmdlet without
+// a handler binds and then answers "not emulated"; an unknown or module-only cmdlet is the
+// service's 403; on-premises parameters are refused as unknown.
+func TestCatalogued(t *testing.T) {
+	t.Parallel()
+	r := NewRegistry()
+	r.Handle("Get-Mailbox", Handler{Run: func(context.Context, *Invocation) (*Result, error) { return nil, nil }})
+	e := newEnv(t, func(c *Config) { c.Registry = r })
+	reader := appClaims(store.DemoTenantID)
+	reader.WIDs = []string{store.RoleGlobalReader}
+	readerToken := sign(t, testKeys, reader)
+	for _, tc := range []struct {
+		name   string
+		c      call
+		status int
+		detail string
+	}{
+		{"not emulated", call{cmdlet: "get-transportconfig"}, 501,
+			"CmdletNotEmulated|Exoctl.Emulator.CmdletNotEmulatedException|The cmdlet 'Get-TransportConfig' is a real Exchange Online cmdlet and its parameters are valid, but the exoctl emulator does not emulate it yet."},
+		{"not emulated, bad parameter first", call{cmdlet: "Set-TransportConfig", params: map[string]any{"Frob": 1}}, 400,
+			"NamedParameterNotFound|System.Management.Automation.ParameterBindingException|A parameter cannot be found that matches parameter name 'Frob'."},
+		{"not emulated, missing mandatory first", call{cmdlet: "Set-CASMailbox", params: map[string]any{"OWAEnabled": false}}, 400,
+			"MissingMandatoryParameter|System.Management.Automation.ParameterBindingException|Cannot process command because of one or more missing mandatory parameters: Identity."},
+		{"not emulated, for a reader", call{cmdlet: "Get-TransportConfig", token: readerToken}, 501, "CmdletNotEmulated|*"},
+		{"outside the reader's roles", call{cmdlet: "Set-TransportConfig", token: readerToken}, 403,
+			"CommandNotFoundException|System.Management.Automation.CommandNotFoundException|The term 'Set-TransportConfig' is not recognized as the name of a cmdlet, function, script file, or operable program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again."},
+		{"unknown", call{cmdlet: "Get-Frobnicator"}, 403, "CommandNotFoundException|*"},
+		{"module cmdlet", call{cmdlet: "Get-EXOMailbox"}, 403,
+			"CommandNotFoundException|System.Management.Automation.CommandNotFoundException|The term 'Get-EXOMailbox' is not recognized as the name of a cmdlet, function, script file, or operable program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again."},
+		{"S&C cmdlet at Exchange Online", call{cmdlet: "Get-Label"}, 403, "CommandNotFoundException|*"},
+		{"on-premises parameter", call{cmdlet: "Get-Mailbox", params: map[string]any{"DomainController": "dc1.contoso.com"}}, 400,
+			"NamedParameterNotFound|System.Management.Automation.ParameterBindingException|A parameter cannot be found that matches parameter name 'DomainController'."},
+		{"too many values", call{cmdlet: "Get-Mailbox", params: map[string]any{"RecipientTypeDetails": repeat("UserMailbox", 32765)}}, 400,
+			"ParameterArgumentValidationError|System.Management.Automation.ParameterBindingException|Cannot validate argument on parameter 'RecipientTypeDetails'. The parameter requires at least 0 value(s) and no more than 4096 value(s) - 32765 value(s) were provided."},
+		{"emulated", call{cmdlet: "Get-Mailbox", params: map[string]any{"ResultSize": 1}}, 200, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := e.do(tc.c)
+			if a.status != tc.status {
+				t.Fatalf("%s; want %d", a, tc.status)
+			}
+			if tc.detail == "" {
+				return
+			}
+			if p, ok := strings.CutSuffix(tc.detail, "*"); ok && !strings.HasPrefix(a.detail(), p) || !ok && a.detail() != tc.detail {
+				t.Errorf("detail %q\nwant   %q", a.detail(), tc.detail)
+			}
+		})
+	}
+}
+
+func repeat(s string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = s
+	}
+	return out
+}
+
+func TestImpactFromVerb(t *testing.T) {
+	t.Parallel()
+	for name, want := range map[string]Impact{
+		"Get-Mailbox": ImpactNone, "Test-OAuthConnectivity": ImpactNone, "Search-UnifiedAuditLog": ImpactNone,
+		"Export-QuarantineMessage": ImpactNone, "Set-Mailbox": ImpactMedium, "New-Mailbox": ImpactMedium,
+		"Enable-Mailbox": ImpactMedium, "Remove-Mailbox": ImpactHigh, "Clear-MobileDevice": ImpactHigh,
+	} {
+		if got := impactOf(name, ImpactFromVerb); got != want {
+			t.Errorf("%s: %d, want %d", name, got, want)
+		}
+	}
+	if impactOf("Remove-Mailbox", ImpactMedium) != ImpactMedium {
+		t.Error("an explicit impact must win")
+	}
+	r := NewRegistry()
+	r.Handle("Remove-Mailbox", Handler{Run: removeMailbox})
+	if c := r.Lookup("remove-mailbox"); !c.HighImpact || !c.ShouldProcess || c.ReadOnly || !c.Emulated() {
+		t.Errorf("Remove-Mailbox %+v", c)
+	}
+	if c := r.Lookup("Get-User"); c == nil || !c.ReadOnly || c.Emulated() {
+		t.Errorf("Get-User %+v", c)
+	}
+}
