@@ -289,12 +289,13 @@ var exchangeResources = []string{
 	"00000002-0000-0ff1-ce00-000000000000",
 }
 
-// route sends Security & Compliance (region discovery, /compliance/) to cc, the rest of
+// route sends Security & Compliance (region discovery, the region endpoint, compliance tokens at
+// the front door) to cc, the rest of
 // /adminapi/ to Exchange, the managed identity endpoints to mi and everything else to Entra ID.
-func route(ex, cc, id, mi http.Handler, log *slog.Logger) http.Handler {
+func route(ex http.Handler, cc *compliance.Server, id, mi http.Handler, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		if compliance.Handles(r.URL.Path) {
+		if cc.Handles(r) {
 			cc.ServeHTTP(w, r)
 		} else if strings.HasPrefix(strings.ToLower(r.URL.Path), "/adminapi/") {
 			ex.ServeHTTP(w, r)

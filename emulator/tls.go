@@ -15,6 +15,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"software.sslmate.com/src/go-pkcs12"
@@ -44,7 +45,8 @@ func loadOrCreatePKI(dir string, shared bool) (*pki, error) {
 		return nil, err
 	}
 	srvPath, srvKeyPath := filepath.Join(dir, "server.pem"), filepath.Join(dir, "server-key.pem")
-	if p.serverCert, err = tls.LoadX509KeyPair(srvPath, srvKeyPath); err != nil || expiresSoon(p.serverCert.Leaf) {
+	if p.serverCert, err = tls.LoadX509KeyPair(srvPath, srvKeyPath); err != nil || expiresSoon(p.serverCert.Leaf) ||
+		!slices.Contains(p.serverCert.Leaf.DNSNames, "*.localhost") {
 		if p.serverCert, err = issueServerCert(caCert, caKey, srvPath, srvKeyPath); err != nil {
 			return nil, err
 		}
@@ -112,8 +114,10 @@ func issueServerCert(ca *x509.Certificate, caKey *ecdsa.PrivateKey, certPath, ke
 		NotAfter:     time.Now().AddDate(2, 0, 0),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		DNSNames:     []string{"localhost"},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+		// *.localhost: the Security & Compliance region endpoint by its first label
+		// (eur01b.localhost), for clients that resolve localhost names (RFC 6761).
+		DNSNames:    []string{"localhost", "*.localhost"},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
 	if err != nil {

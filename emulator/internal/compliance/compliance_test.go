@@ -273,7 +273,9 @@ func TestEndpointsKeepTheirCmdletsAndAudiences(t *testing.T) {
 		{"Exchange cmdlet on S&C", region, cc, "Get-Mailbox", http.StatusForbidden},
 		{"S&C cmdlet on Exchange", v.e.URL, ex, "Get-Label", http.StatusForbidden},
 		{"Exchange token on S&C", region, ex, "Get-Label", http.StatusUnauthorized},
-		{"S&C token on Exchange", v.e.URL, cc, "Get-AcceptedDomain", http.StatusUnauthorized},
+		// The emulator's Exchange host is also the compliance front door: the S&C token is
+		// sent to its region, never served by Exchange.
+		{"S&C token on Exchange", v.e.URL, cc, "Get-AcceptedDomain", http.StatusFound},
 		{"emulator token on S&C", region, emu, "Get-Label", http.StatusOK},
 		{"emulator token on Exchange", v.e.URL, emu, "Get-AcceptedDomain", http.StatusOK},
 		{"unknown region", v.e.URL + "/compliance/nam99b", cc, "Get-Label", http.StatusNotFound},

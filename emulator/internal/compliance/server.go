@@ -1,7 +1,10 @@
 package compliance
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -88,15 +91,60 @@ func New(cfg Config) *Server {
 // RegionURL is the base of the region endpoint, where InvokeCommand is answered.
 func (s *Server) RegionURL() string { return s.regionURL }
 
-// Handles reports whether a request path belongs to this endpoint: region discovery
-// (/adminapi/{version}/{tenant}/EXOBanner(...)) or a region endpoint (/compliance/...).
-func Handles(path string) bool {
-	p := strings.ToLower(path)
-	if strings.HasPrefix(p, PathPrefix) {
+// Handles reports whether a request belongs to this endpoint: region discovery
+// (/adminapi/{version}/{tenant}/EXOBanner(...)), a region endpoint (the /compliance/{region}
+// path, or a host whose first label is the region: eur01b.localhost), or an admin API call at
+// the front door with a compliance token, which the service redirects to the region.
+func (s *Server) Handles(r *http.Request) bool {
+	p := strings.ToLower(r.URL.Path)
+	if strings.HasPrefix(p, PathPrefix) || s.regionHost(r.Host) {
 		return true
 	}
-	_, ok := bannerTenant(p)
-	return ok
+	if _, ok := bannerTenant(p); ok {
+		return true
+	}
+	return strings.HasPrefix(p, "/adminapi/") && complianceAudience(r)
+}
+
+// regionHost reports whether host (with or without port) is {region}.localhost: the region
+// endpoint addressed as the service addresses it, by the host's first label. Names under
+// localhost resolve to loopback (RFC 6761) where the resolver follows that RFC.
+func (s *Server) regionHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	label, rest, ok := strings.Cut(strings.ToLower(strings.TrimSuffix(host, ".")), ".")
+	return ok && label == s.region && rest == "localhost"
+}
+
+// complianceAudience reports whether the request's bearer token is for a compliance resource.
+// It only routes: the region endpoint verifies the token.
+func complianceAudience(r *http.Request) bool {
+	scheme, raw, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return false
+	}
+	parts := strings.Split(strings.TrimSpace(raw), ".")
+	if len(parts) != 3 {
+		return false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return false
+	}
+	var c struct {
+		Aud string `json:"aud"`
+	}
+	if json.Unmarshal(b, &c) != nil {
+		return false
+	}
+	aud := strings.TrimSuffix(c.Aud, "/")
+	for _, res := range Resources {
+		if strings.EqualFold(aud, res) {
+			return true
+		}
+	}
+	return false
 }
 
 // bannerTenant parses /adminapi/{version}/{tenant}/EXOBanner('...') and returns the tenant.
@@ -114,6 +162,14 @@ func bannerTenant(path string) (string, bool) {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.regionHost(r.Host) {
+		if tenant, ok := bannerTenant(r.URL.Path); ok {
+			s.banner(w, r, tenant, false)
+			return
+		}
+		s.api.ServeHTTP(w, r)
+		return
+	}
 	if rest, ok := cutPrefixFold(r.URL.Path, PathPrefix+s.region); ok && (rest == "" || rest[0] == '/') {
 		// The region endpoint: the admin API under a path prefix.
 		r2 := r.Clone(r.Context())
@@ -129,26 +185,63 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.banner(w, r, tenant, true)
 		return
 	}
+	if rest, ok := cutPrefixFold(r.URL.Path, "/adminapi/"); ok && !strings.HasPrefix(strings.ToLower(r.URL.Path), PathPrefix) {
+		// The front door with a compliance token: InvokeCommand, EXOModuleFile, $metadata...
+		// answer the redirect to the tenant's region, as the service's do.
+		parts := strings.SplitN(rest, "/", 3)
+		if len(parts) >= 2 && parts[1] != "" {
+			s.redirect(w, r, parts[1])
+			return
+		}
+	}
 	// Another region, or nothing known: the admin API's 404.
 	s.api.ServeHTTP(w, r)
+}
+
+// regionLocation is where the front door sends a request: the same path and query at the
+// region endpoint. Reached by a host name (localhost), the region is the first label of the
+// Location's host, as the service's {region}.admin.protection.outlook.com; reached by an IP,
+// which has no labels, it is the path prefix /compliance/{region}.
+func (s *Server) regionLocation(r *http.Request) string {
+	loc := s.regionURL + r.URL.EscapedPath()
+	host, port := r.Host, ""
+	if h, p, err := net.SplitHostPort(r.Host); err == nil {
+		host, port = h, p
+	}
+	if strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") {
+		h := s.region + ".localhost"
+		if port != "" {
+			h = net.JoinHostPort(h, port)
+		}
+		loc = "https://" + h + r.URL.EscapedPath()
+	}
+	if r.URL.RawQuery != "" {
+		loc += "?" + r.URL.RawQuery
+	}
+	return loc
+}
+
+// redirect answers 302 to the region, after checking the token as the service does.
+func (s *Server) redirect(w http.ResponseWriter, r *http.Request, tenant string) {
+	if _, _, ok := s.api.Authorize(w, r, tenant); !ok {
+		return
+	}
+	loc := s.regionLocation(r)
+	w.Header().Set("Location", loc)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusFound)
+	w.Write([]byte(`<html><head><title>Object moved</title></head><body><h2>Object moved to <a href="` +
+		strings.ReplaceAll(loc, `"`, "%22") + `">here</a>.</h2></body></html>`))
 }
 
 // banner answers EXOBanner: at the discovery endpoint a 302 to the tenant's region, at the
 // region endpoint the (empty) banner itself. Both need a valid token, as the service's do.
 func (s *Server) banner(w http.ResponseWriter, r *http.Request, tenant string, discover bool) {
-	if _, _, ok := s.api.Authorize(w, r, tenant); !ok {
+	if discover {
+		s.redirect(w, r, tenant)
 		return
 	}
-	if discover {
-		loc := s.regionURL + r.URL.EscapedPath()
-		if r.URL.RawQuery != "" {
-			loc += "?" + r.URL.RawQuery
-		}
-		w.Header().Set("Location", loc)
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(http.StatusFound)
-		w.Write([]byte(`<html><head><title>Object moved</title></head><body><h2>Object moved to <a href="` +
-			strings.ReplaceAll(loc, `"`, "%22") + `">here</a>.</h2></body></html>`))
+	if _, _, ok := s.api.Authorize(w, r, tenant); !ok {
 		return
 	}
 	version := "beta"
