@@ -44,7 +44,7 @@ type Config struct {
 	// DataDir keeps the database, certificates and emulator.json. When empty, a temporary
 	// folder is used and removed by Close.
 	DataDir string
-	// Seed names the data an empty store starts with: "demo" (default) or "large".
+	// Seed names the data an empty store starts with: "demo" (default), "large" or "msp".
 	Seed string
 	// RateLimit is the per-tenant request budget behind Rate-Limit-* and 429 (0: the default).
 	RateLimit int
@@ -102,6 +102,20 @@ type TenantInfo struct {
 	Users []UserInfo `json:"users"`
 	// ManagedIdentities are the tenant's managed identities, all offered by the endpoints.
 	ManagedIdentities []ManagedIdentityInfo `json:"managed_identities,omitempty"`
+
+	// DisplayName, Kind ("partner", "customer" or empty for the demo tenant) and Domains
+	// (initial first) describe the partner and customer tenants.
+	DisplayName string   `json:"display_name,omitempty"`
+	Kind        string   `json:"kind,omitempty"`
+	Domains     []string `json:"domains,omitempty"`
+	// Groups are a partner's security groups (AdminAgents, GDAP groups) and their members.
+	Groups []GroupInfo `json:"groups,omitempty"`
+	// Relationships are a customer's DAP and GDAP relationships with partners.
+	Relationships []RelationshipInfo `json:"relationships,omitempty"`
+	// Guests are the tenant's guest (B2B) users, invited from other tenants.
+	Guests []GuestInfo `json:"guests,omitempty"`
+	// PartnerApps are partners' multi-tenant apps with Exchange.ManageAsApp here.
+	PartnerApps []string `json:"partner_apps,omitempty"`
 }
 
 // ManagedIdentityInfo describes a seeded managed identity.
@@ -409,7 +423,8 @@ func seedOnce(ctx context.Context, s store.Store, dir, seed string, p *pki) ([]T
 				SystemAssigned: m.SystemAssigned, Roles: m.Roles, AppRoles: m.AppRoles, Description: m.Description,
 			})
 		}
-		tenants = []TenantInfo{t}
+		t.Guests = guestInfos(res.Guests)
+		tenants = append([]TenantInfo{t}, partnerTenants(res, t.Apps[0])...)
 		if err := writeJSON(path, tenants); err != nil {
 			return nil, err
 		}

@@ -50,7 +50,7 @@ demo tenant contoso.onmicrosoft.com (--seed large: 100,000 mailboxes). Then, in 
 	}
 	cmd.Flags().StringVar(&o.Addr, "addr", emulator.DefaultAddr, "listen address; 127.0.0.1:0 picks a free port")
 	cmd.Flags().StringVar(&o.DataDir, "data", "", "data folder (default $EXOCTL_HOME/emulator)")
-	cmd.Flags().StringVar(&o.Seed, "seed", "demo", "data for an empty database: demo or large")
+	cmd.Flags().StringVar(&o.Seed, "seed", "demo", "data for an empty database: demo, large or msp (a partner with 200 more customer tenants)")
 	cmd.Flags().BoolVarP(&o.Verbose, "verbose", "v", false, "log every request")
 	cmd.Flags().StringVar(&o.ArcKeyDir, "arc-key-dir", "", "folder for the Azure Arc endpoint's challenge key files (default: the data folder's azcmagent-tokens; MSAL and azure-identity read them only from /var/opt/azcmagent/tokens on Linux)")
 	return cmd

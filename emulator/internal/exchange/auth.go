@@ -105,6 +105,12 @@ func (s *Server) authenticate(r *http.Request, tenantSeg string) (Caller, store.
 	if errors.Is(err, store.ErrNotFound) && upn != "" {
 		u, err = s.cfg.Store.User(ctx, tenant.ID, upn)
 	}
+	if errors.Is(err, store.ErrNotFound) && claims.IdentityProvider != "" && claims.IdentityProvider != token.Issuer(tenant.ID) {
+		// A partner's admin agent or GDAP member: not a user of this tenant, authorised by the
+		// roles its relationship grants, which Entra put in wids.
+		c.UPN, c.Roles = upn, claims.WIDs
+		return c, tenant, nil
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return c, store.Tenant{}, errUnauthorized(fmt.Sprintf("The user '%s' of the access token doesn't exist in the tenant.", upn))

@@ -80,16 +80,15 @@ func (s *Server) issueForSignin(ctx context.Context, w http.ResponseWriter, req 
 			return errServer(err)
 		}
 		ref.Tenant, ref.Meta = t, false
-	} else if ref.Tenant.ID != tenantID {
-		return newErr(http.StatusBadRequest, "invalid_grant", 70000,
-			"Provided grant is invalid or malformed: the user signed in to tenant '%s', not '%s'. Use the authority the sign-in started with.", tenantID, ref.Segment)
 	}
+	// A user of another tenant (partner, guest) who signed in at this tenant's authority:
+	// issueUserTokens decides whether a relationship lets them in.
 	req.ref = ref
 	app, aerr := s.clientApp(ctx, req)
 	if aerr != nil {
 		return aerr
 	}
-	user, aerr := s.findUser(ctx, ref, oid)
+	user, aerr := s.homeUser(ctx, ref, tenantID, oid)
 	if aerr != nil {
 		return aerr
 	}

@@ -90,11 +90,11 @@ func (s *Server) passwordGrant(w http.ResponseWriter, req *tokenRequest) *aadErr
 	if aerr != nil {
 		return aerr
 	}
-	user, aerr := s.findUser(ctx, ref, username)
+	user, aerr := s.findSigninUser(ctx, ref, username)
 	if aerr != nil {
 		return aerr
 	}
-	ok, err := s.cfg.Store.CheckPassword(ctx, ref.Tenant.ID, user.UPN, f.Get("password"))
+	ok, err := s.cfg.Store.CheckPassword(ctx, user.TenantID, user.UPN, f.Get("password"))
 	if err != nil {
 		return errServer(err)
 	}
@@ -155,16 +155,15 @@ func (s *Server) refreshGrant(w http.ResponseWriter, req *tokenRequest) *aadErro
 		}
 		ref.Tenant = t
 		ref.Meta = false
-	} else if ref.Tenant.ID != rc.TenantID {
-		return newErr(http.StatusBadRequest, "invalid_grant", 70000,
-			"Provided grant is invalid or malformed: the refresh token belongs to tenant '%s', not '%s'. Use the authority of the tenant that issued it.", rc.TenantID, ref.Segment)
 	}
+	// A refresh token of another tenant's user asks for this tenant's token: a partner's or
+	// guest's, which issueUserTokens allows only while a relationship or guest object does.
 	req.ref = ref
 	app, aerr := s.clientApp(ctx, req)
 	if aerr != nil {
 		return aerr
 	}
-	user, aerr := s.findUser(ctx, ref, rc.ObjectID)
+	user, aerr := s.homeUser(ctx, ref, rc.TenantID, rc.ObjectID)
 	if aerr != nil {
 		return aerr
 	}
@@ -297,7 +296,15 @@ func (s *Server) issueUserTokens(w http.ResponseWriter, req *tokenRequest, app s
 	if !app.Public {
 		acr = "2"
 	}
-	at, err := s.cfg.Keys.Sign(token.Claims{
+	var fa *foreignAccess
+	if !strings.EqualFold(user.TenantID, tid) {
+		a, aerr := s.foreignAccessOf(req.r.Context(), req.ref.Tenant, user, app)
+		if aerr != nil {
+			return aerr
+		}
+		fa = &a
+	}
+	claims := token.Claims{
 		Audience:   req.resource,
 		Issuer:     token.Issuer(tid),
 		IssuedAt:   now.Add(-5 * time.Minute).Unix(),
@@ -316,18 +323,23 @@ func (s *Server) issueUserTokens(w http.ResponseWriter, req *tokenRequest, app s
 		AMR:        amr,
 		Version:    "1.0",
 		UTI:        token.NewUTI(),
-	})
+	}
+	if fa != nil {
+		foreignClaims(&claims, *fa)
+	}
+	at, err := s.cfg.Keys.Sign(claims)
 	if err != nil {
 		return errServer(err)
 	}
-	rt, err := s.refresh.mint(tid, user.ObjectID, app.AppID, amr, now)
+	// The refresh token stays the home user's: it redeems at any tenant's authority.
+	rt, err := s.refresh.mint(user.TenantID, user.ObjectID, app.AppID, amr, now)
 	if err != nil {
 		return errServer(err)
 	}
 	idClaims := jwt.MapClaims{
 		"aud": app.AppID, "iss": s.base + "/" + tid + "/v2.0",
 		"iat": now.Add(-5 * time.Minute).Unix(), "nbf": now.Add(-5 * time.Minute).Unix(), "exp": now.Add(time.Hour).Unix(),
-		"name": user.DisplayName, "oid": user.ObjectID, "preferred_username": user.UPN,
+		"name": user.DisplayName, "oid": claims.ObjectID, "preferred_username": user.UPN,
 		"sub": pairwiseSub(user.ObjectID, app.AppID), "tid": tid, "uti": token.NewUTI(), "ver": "2.0",
 	}
 	if req.nonce != "" {
@@ -339,7 +351,8 @@ func (s *Server) issueUserTokens(w http.ResponseWriter, req *tokenRequest, app s
 	if err != nil {
 		return errServer(err)
 	}
-	ci, _ := json.Marshal(map[string]string{"uid": user.ObjectID, "utid": tid})
+	// client_info names the home account (MSAL's home account id), whatever tenant the token is for.
+	ci, _ := json.Marshal(map[string]string{"uid": user.ObjectID, "utid": user.TenantID})
 	s.log.InfoContext(req.r.Context(), "identity: token issued", "grant", req.r.PostForm.Get("grant_type"), "tenant", tid, "user", user.UPN, "app", app.AppID, "aud", req.resource)
 	s.writeToken(w, req, at, now, &userTokens{
 		refresh:    rt,

@@ -259,12 +259,12 @@ func (s *Server) checkPassword(w http.ResponseWriter, r *http.Request, sg *signi
 		s.showPasswordErr(w, r, sg, aerr)
 		return
 	}
-	user, aerr := s.findUser(ctx, ref, username)
+	user, aerr := s.findSigninUser(ctx, ref, username)
 	if aerr != nil {
 		s.showPasswordErr(w, r, sg, aerr)
 		return
 	}
-	ok, err := s.cfg.Store.CheckPassword(ctx, ref.Tenant.ID, user.UPN, f.Get("password"))
+	ok, err := s.cfg.Store.CheckPassword(ctx, user.TenantID, user.UPN, f.Get("password"))
 	if err != nil {
 		s.showPasswordErr(w, r, sg, errServer(err))
 		return
@@ -279,11 +279,20 @@ func (s *Server) checkPassword(w http.ResponseWriter, r *http.Request, sg *signi
 		return
 	}
 	// The app must be usable in the user's tenant.
-	if _, aerr := s.lookupApp(ctx, ref, sg.clientID); aerr != nil {
+	app, aerr := s.lookupApp(ctx, ref, sg.clientID)
+	if aerr != nil {
 		s.failSignin(w, r, sg, aerr)
 		return
 	}
-	sg.tenantID, sg.userOID, sg.upn = ref.Tenant.ID, user.ObjectID, user.UPN
+	// A partner or guest at another tenant's authority: refused here, as Entra does, when
+	// no relationship or guest object lets them in.
+	if !ref.Meta && user.TenantID != ref.Tenant.ID {
+		if _, aerr := s.foreignAccessOf(ctx, ref.Tenant, user, app); aerr != nil {
+			s.failSignin(w, r, sg, aerr)
+			return
+		}
+	}
+	sg.tenantID, sg.userOID, sg.upn = user.TenantID, user.ObjectID, user.UPN
 	if !user.MFARequired {
 		s.completeSignin(w, r, sg, []string{"pwd"})
 		return

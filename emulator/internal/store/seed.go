@@ -73,6 +73,10 @@ type SeedResult struct {
 	Users                []SeedUser
 	// ManagedIdentities are the tenant's managed identities (service principals stored as Apps).
 	ManagedIdentities []SeedManagedIdentity
+	// Tenants are the other seeded tenants: the partner and its customers.
+	Tenants []SeedTenant
+	// Guests are the demo tenant's guest (B2B) users.
+	Guests []SeedGuest
 }
 
 // SeedManagedIdentity is a seeded managed identity: a service principal whose tokens come from
@@ -174,9 +178,9 @@ func demoID(name string) string {
 // restarting on a seeded store uses it to tell users the seeded credentials again.
 func SeedInfo(seed string) (*SeedResult, error) {
 	switch seed {
-	case "", SeedDemo, SeedLarge:
+	case "", SeedDemo, SeedLarge, SeedMSP:
 	default:
-		return nil, fmt.Errorf("store: unknown seed %q (want %s or %s)", seed, SeedDemo, SeedLarge)
+		return nil, fmt.Errorf("store: unknown seed %q (want %s, %s or %s)", seed, SeedDemo, SeedLarge, SeedMSP)
 	}
 	res := &SeedResult{TenantID: DemoTenantID, TenantName: DemoTenantName, AppID: DemoAppID}
 	for _, u := range demoUsers {
@@ -197,6 +201,10 @@ func SeedInfo(seed string) (*SeedResult, error) {
 		}
 		mi.AppRoles = append([]string(nil), mi.AppRoles...)
 		res.ManagedIdentities = append(res.ManagedIdentities, mi)
+	}
+	var err error
+	if res.Tenants, res.Guests, err = partnerSeedInfo(seed, time.Now().UTC()); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -253,6 +261,9 @@ func Seed(ctx context.Context, s Store, opts SeedOptions) (*SeedResult, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: seed %s: recipients: %w", opts.Seed, err)
+	}
+	if err := seedPartners(ctx, s, res, opts.AppCertificateDER, created); err != nil {
+		return nil, fmt.Errorf("store: seed %s: partners: %w", opts.Seed, err)
 	}
 	return res, nil
 }

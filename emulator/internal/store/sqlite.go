@@ -193,6 +193,8 @@ CREATE TABLE recipient_addresses (
 ) WITHOUT ROWID;
 CREATE INDEX recipient_addresses_guid ON recipient_addresses(guid);
 `,
+	// 2: partner directory: groups, partner relationships (DAP, GDAP), guest links.
+	partnersMigration,
 }
 
 // migrate applies, each in its own transaction, the migrations the database has not seen.

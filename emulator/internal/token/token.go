@@ -201,6 +201,10 @@ type Claims struct {
 	IDType     string   `json:"idtyp,omitempty"`
 	Version    string   `json:"ver"`
 	UTI        string   `json:"uti,omitempty"`
+	// IdentityProvider (idp) is the issuer of the tenant that signed the user in, when it is
+	// not the token's tenant: a partner's admin agent or a guest's home tenant.
+	IdentityProvider string `json:"idp,omitempty"`
+	Email            string `json:"email,omitempty"`
 }
 
 // AppOnly reports whether the token was issued to an application rather than a user.
