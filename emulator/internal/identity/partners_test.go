@@ -19,9 +19,9 @@ import (
 // partnerEnv is the identity service over the demo seed: Contoso, the Northwind Partners
 // partner tenant and its customers.
 type partnerEnv struct {
-	base  string
-	keys  *token.Keys
-	store *store.SQLite
+	base   string
+	keys   *token.Keys
+	store  *store.SQLite
 	res    *store.SeedResult
 	client *http.Client
 	app    func(t *testing.T) public.Client
