@@ -200,12 +200,11 @@ func Connect(ctx context.Context, o Options) (*Session, error) {
 		s.anchor = "APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@" + s.tenant
 		user = "OAuthUser@" + s.tenant
 	}
-	name := "ExchangeOnline_1"
+	name := ConnectionName(1, o.Compliance)
 	if o.Compliance {
 		if s.base, err = s.discoverRegion(ctx, tok, base); err != nil {
 			return nil, err
 		}
-		name = "ExchangeOnlineProtection_1"
 	}
 	s.info = ConnectionInfo{
 		ConnectionID:                    s.id,
@@ -254,6 +253,23 @@ func HTTPClient(caFile string) (*http.Client, error) {
 
 // ID returns the connection id (sent as connection-id).
 func (s *Session) ID() string { return s.id }
+
+// ConnectionName is Get-ConnectionInformation's Name of connection number id:
+// ExchangeOnline_{id}, or ExchangeOnlineProtection_{id} for Security & Compliance.
+func ConnectionName(id int, compliance bool) string {
+	if compliance {
+		return fmt.Sprintf("ExchangeOnlineProtection_%d", id)
+	}
+	return fmt.Sprintf("ExchangeOnline_%d", id)
+}
+
+// SetConnection numbers the session as connection id with a module prefix, as the module
+// numbers its connections; Info then shows that Id, Name and ModulePrefix.
+func (s *Session) SetConnection(id int, prefix string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.info.ID, s.info.Name, s.info.ModulePrefix = id, ConnectionName(id, s.info.IsEopSession), prefix
+}
 
 // Credential returns the source of the session's tokens.
 func (s *Session) Credential() auth.Source { return s.src }

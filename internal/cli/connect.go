@@ -3,8 +3,6 @@ package cli
 import (
 	"bufio"
 	"context"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -13,15 +11,12 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
-	"time"
 
-	"github.com/google/uuid"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/exoctl/exoctl/auth"
-	"github.com/exoctl/exoctl/cloud"
+	"github.com/exoctl/exoctl/connection"
 	"github.com/exoctl/exoctl/emulator"
 	"github.com/exoctl/exoctl/exo"
 )
@@ -151,7 +146,7 @@ any sign-in above; --connection-uri then names the compliance endpoint.`,
 }
 
 func runConnect(ctx context.Context, f *Factory, o *ConnectOptions) error {
-	st, err := f.state()
+	st, err := f.connections()
 	if err != nil {
 		return err
 	}
@@ -167,8 +162,8 @@ func runConnect(ctx context.Context, f *Factory, o *ConnectOptions) error {
 		Logger:                f.Logger,
 		Compliance:            o.Compliance,
 	}
-	p := &Profile{Method: "certificate", Prefix: o.Prefix, Compliance: o.Compliance}
-	var sec secrets
+	p := &connection.Profile{Method: connection.MethodCertificate, Prefix: o.Prefix, Compliance: o.Compliance, Environment: o.Environment}
+	var sec connection.Secrets
 	var signIn auth.UserSignIn // a user's sign-in, nil for app-only and brought tokens
 
 	password := func() (string, error) {
@@ -177,7 +172,7 @@ func runConnect(ctx context.Context, f *Factory, o *ConnectOptions) error {
 	if o.Emulator {
 		dir := strings.TrimSpace(o.EmulatorDir)
 		if dir == "" {
-			dir = filepath.Join(st.home, "emulator")
+			dir = filepath.Join(st.Home(), "emulator")
 		}
 		info, err := emulator.ReadInfo(dir)
 		if err != nil {
@@ -222,16 +217,13 @@ func runConnect(ctx context.Context, f *Factory, o *ConnectOptions) error {
 		if opts.Organization == "" {
 			return errors.New("a managed identity needs --organization (the tenant's GUID or a domain such as contoso.onmicrosoft.com)")
 		}
-		p.Method, p.ManagedIdentityAccountID = methodManagedIdentity, o.ManagedIdentityAccountID
-		if opts.Credential, err = newManagedIdentitySource(f, &opts, p); err != nil {
-			return err
-		}
+		p.Method, p.ManagedIdentityAccountID = connection.MethodManagedIdentity, o.ManagedIdentityAccountID
 	case o.AccessTokenStdin:
 		tok, err := readSecret(f, "access token", true, "", "")
 		if err != nil {
 			return err
 		}
-		opts.AccessToken, sec.AccessToken, p.Method = tok, tok, "access-token"
+		opts.AccessToken, sec.AccessToken, p.Method = tok, tok, connection.MethodAccessToken
 	case o.CertificateFile != "" || o.CertificatePEM != "" || o.CertificateThumbprint != "":
 		if opts.AppID == "" {
 			return errors.New("a certificate signs in an app: give --app-id too")
@@ -257,7 +249,7 @@ func runConnect(ctx context.Context, f *Factory, o *ConnectOptions) error {
 		default:
 			dir := f.Getenv("EXOCTL_CERTIFICATE_STORE")
 			if dir == "" {
-				dir = filepath.Join(st.home, "certificates")
+				dir = filepath.Join(st.Home(), "certificates")
 			}
 			pw := f.Getenv("EXOCTL_CERTIFICATE_PASSWORD")
 			if cert, err = auth.FindCertificate(dir, o.CertificateThumbprint, pw); err != nil {
@@ -265,7 +257,7 @@ func runConnect(ctx context.Context, f *Factory, o *ConnectOptions) error {
 			}
 		}
 		opts.Certificate = &cert
-		if sec.CertificatePEM, err = certificatePEM(cert); err != nil {
+		if sec.CertificatePEM, err = connection.CertificatePEM(cert); err != nil {
 			return err
 		}
 		p.CertificateThumbprint = cert.Thumbprint()
@@ -273,156 +265,40 @@ func runConnect(ctx context.Context, f *Factory, o *ConnectOptions) error {
 		if signIn, err = userSignIn(f, o); err != nil {
 			return err
 		}
-		p.Method = userMethod(signIn)
+		p.Method = connection.UserMethod(signIn)
 	case opts.AppID != "":
 		return errors.New("app-only sign-in needs a certificate: --certificate-file, --certificate or --certificate-thumbprint (or --upn, --device or a password flag to sign a user in to this public app)")
 	default:
 		return errors.New("say how to sign in: --upn with --password-stdin or --credential-file, --device, --app-id with a certificate, --access-token-stdin, or --emulator (browser sign-in needs a terminal)")
 	}
 
-	// The sign-in runs outside the state lock: a user may take minutes in the browser or on
-	// another device, and other connects and disconnects must not wait. The connection's
-	// folder, named by its ConnectionId, holds no profile until save, so nobody lists it yet.
-	p.ConnectionID = uuid.NewString()
-	opts.ConnectionID = p.ConnectionID
-	cache, err := st.tokenCache(p, f)
+	if signIn != nil && p.Method != connection.MethodPassword {
+		// Device and browser sign-in wait for the user: Ctrl-C cancels them cleanly.
+		var stop context.CancelFunc
+		ctx, stop = signal.NotifyContext(ctx, os.Interrupt)
+		defer stop()
+	}
+	s, err := st.Create(ctx, p, sec, opts, signIn)
 	if err != nil {
 		return err
-	}
-	opts.TokenCache = cache
-	var cred *auth.PublicSource
-	if signIn != nil {
-		if cred, err = newUserSource(&opts, p, signIn); err != nil {
-			_ = st.remove(p)
-			return err
-		}
-		opts.Credential = cred
-		if p.Method != methodPassword {
-			// Device and browser sign-in wait for the user: Ctrl-C cancels them cleanly.
-			var stop context.CancelFunc
-			ctx, stop = signal.NotifyContext(ctx, os.Interrupt)
-			defer stop()
-		}
-	}
-	s, err := exo.Connect(ctx, opts)
-	if err != nil {
-		_ = st.remove(p)
-		return connectHint(err, p, opts.ConnectionURI)
 	}
 	info := s.Info()
-	if cred != nil {
-		p.HomeAccountID, _ = cred.Account()
-	}
-	unlock, err := st.lock()
-	if err != nil {
-		_ = st.remove(p)
-		return err
-	}
-	defer unlock()
-	if p.ID, err = st.nextID(); err != nil {
-		_ = st.remove(p)
-		return err
-	}
-	p.Environment, p.ConnectionURI, p.AuthorityURI, p.CAFile = o.Environment, opts.ConnectionURI, opts.AuthorityURI, opts.CAFile
-	p.Organization, p.DelegatedOrganization, p.AppID = opts.Organization, opts.DelegatedOrganization, opts.AppID
-	p.PageSize, p.UserPrincipalName, p.TenantID = opts.PageSize, info.UserPrincipalName, info.TenantID
-	p.TokenExpiry, p.ConnectedAt = info.TokenExpiryTimeUTC, time.Now().UTC()
-	if err := st.save(p, sec); err != nil {
-		_ = st.remove(p)
-		return err
-	}
 	fmt.Fprintf(f.IO.ErrOut, "Connected to %s as %s (tenant %s). Connection %d, id %s.\n", info.ConnectionURI, info.UserPrincipalName, info.TenantID, p.ID, p.ConnectionID)
 	return nil
 }
 
 // openSession reconnects a saved connection silently (tokens from the cache).
-func openSession(ctx context.Context, f *Factory, sel string) (*exo.Session, *Profile, error) {
-	st, err := f.state()
+func openSession(ctx context.Context, f *Factory, sel string) (*exo.Session, *connection.Profile, error) {
+	st, err := f.connections()
 	if err != nil {
 		return nil, nil, err
 	}
-	p, err := st.find(sel)
+	p, err := st.Find(sel)
 	if err != nil {
 		return nil, nil, err
 	}
-	sec, err := st.secrets(p)
-	if err != nil {
-		return nil, p, err
-	}
-	opts := exo.Options{
-		Environment: p.Environment, ConnectionURI: p.ConnectionURI, AuthorityURI: p.AuthorityURI,
-		Organization: p.Organization, DelegatedOrganization: p.DelegatedOrganization, AppID: p.AppID,
-		CAFile: p.CAFile, PageSize: p.PageSize, ConnectionID: p.ConnectionID, Logger: f.Logger,
-		AccessToken: sec.AccessToken, Compliance: p.Compliance,
-	}
-	if sec.CertificatePEM != "" {
-		cert, err := auth.ParsePEM([]byte(sec.CertificatePEM), "")
-		if err != nil {
-			return nil, p, fmt.Errorf("connection %d: stored certificate unreadable (%w): connect again", p.ID, err)
-		}
-		opts.Certificate = &cert
-	}
-	if opts.TokenCache, err = st.tokenCache(p, f); err != nil {
-		return nil, p, err
-	}
-	if isUserMethod(p.Method) {
-		// Silent only: a script never gets a browser or a prompt.
-		if opts.Credential, err = newUserSource(&opts, p, nil); err != nil {
-			return nil, p, err
-		}
-	}
-	if p.Method == methodManagedIdentity {
-		if opts.Credential, err = newManagedIdentitySource(f, &opts, p); err != nil {
-			return nil, p, err
-		}
-	}
-	s, err := exo.Connect(ctx, opts)
-	if err != nil {
-		if errors.Is(err, auth.ErrSignInRequired) {
-			return nil, p, signInExpired(err, p)
-		}
-		return nil, p, connectHint(err, p, p.ConnectionURI)
-	}
-	return s, p, nil
-}
-
-// methodManagedIdentity is Profile.Method for an Azure managed identity.
-const methodManagedIdentity = "managed-identity"
-
-// newManagedIdentitySource builds the managed identity source of a connection. Against the
-// emulator, what MSAL sends to the IMDS address goes to the emulator instead.
-func newManagedIdentitySource(f *Factory, o *exo.Options, p *Profile) (*auth.ManagedIdentitySource, error) {
-	if o.HTTPClient == nil {
-		hc, err := exo.HTTPClient(o.CAFile)
-		if err != nil {
-			return nil, err
-		}
-		o.HTTPClient = hc
-	}
-	return auth.NewManagedIdentitySource(auth.ManagedIdentityConfig{
-		AccountID: p.ManagedIdentityAccountID, HTTPClient: o.HTTPClient, IMDSEndpoint: p.IMDSEndpoint,
-	})
-}
-
-// Sign-in methods of a user, as Profile.Method records them.
-const (
-	methodPassword    = "password"
-	methodDevice      = "device"
-	methodInteractive = "interactive"
-)
-
-func isUserMethod(m string) bool {
-	return m == methodPassword || m == methodDevice || m == methodInteractive
-}
-
-func userMethod(s auth.UserSignIn) string {
-	switch s.(type) {
-	case auth.Password:
-		return methodPassword
-	case auth.DeviceCode:
-		return methodDevice
-	}
-	return methodInteractive
+	s, err := st.Session(ctx, p)
+	return s, p, err
 }
 
 // userSignIn picks how a user signs in from connect's flags: a password (stdin, file,
@@ -507,88 +383,6 @@ func inlineCredential(f *Factory, upn string) (auth.UserSignIn, error) {
 		return nil, fmt.Errorf("the password of %s is empty", upn)
 	}
 	return auth.Password{Username: upn, Password: string(b)}, nil
-}
-
-// newUserSource builds the user source of a connection: its tenant's authority (the customer's
-// for --delegated-org), the module's app unless --app-id names another, the connection's token
-// cache, and the account the profile saved. It sets o.HTTPClient so that sign-in and cmdlets
-// share one client.
-func newUserSource(o *exo.Options, p *Profile, signIn auth.UserSignIn) (*auth.PublicSource, error) {
-	env, err := cloud.Lookup(o.Environment)
-	if err != nil {
-		return nil, err
-	}
-	authorityURI := env.AuthorityURI
-	if o.AuthorityURI != "" {
-		authorityURI = o.AuthorityURI
-	}
-	tenant := o.Organization
-	if o.DelegatedOrganization != "" {
-		tenant = o.DelegatedOrganization
-	}
-	authority, err := cloud.Authority(authorityURI, tenant)
-	if err != nil {
-		return nil, err
-	}
-	if o.HTTPClient == nil {
-		if o.HTTPClient, err = exo.HTTPClient(o.CAFile); err != nil {
-			return nil, err
-		}
-	}
-	return auth.NewPublicSource(auth.PublicConfig{
-		Authority: authority, ClientID: o.AppID, HTTPClient: o.HTTPClient, Cache: o.TokenCache,
-		HomeAccountID: p.HomeAccountID, Username: p.UserPrincipalName,
-	}, signIn)
-}
-
-// signInExpired is the one line a script sees when a user's saved sign-in cannot be renewed
-// without the user.
-func signInExpired(err error, p *Profile) error {
-	who := p.UserPrincipalName
-	if who == "" {
-		who = "the user"
-	}
-	msg := fmt.Sprintf("the sign-in of %s (connection %d) has expired or was revoked: run exoctl connect again", who, p.ID)
-	var ee *auth.EntraError
-	if errors.As(err, &ee) {
-		msg = fmt.Sprintf("the sign-in of %s (connection %d) can no longer be renewed (%s): run exoctl connect again", who, p.ID, strings.TrimSuffix(ee.Error(), "."))
-	}
-	return &hintError{msg, err}
-}
-
-// connectHint adds what to do when the service cannot be reached.
-func connectHint(err error, p *Profile, uri string) error {
-	if errors.Is(err, syscall.ECONNREFUSED) {
-		if p.Emulator {
-			return &hintError{fmt.Sprintf("the emulator at %s is not running: start it with `exoctl emulator start`", uri), err}
-		}
-		return &hintError{fmt.Sprintf("nothing answers at %s (connection refused): check --connection-uri and --authority", uri), err}
-	}
-	return err
-}
-
-// hintError replaces a low-level error's text with what the user should do, keeping it for
-// errors.Is and errors.As.
-type hintError struct {
-	msg string
-	err error
-}
-
-func (e *hintError) Error() string { return e.msg }
-func (e *hintError) Unwrap() error { return e.err }
-
-// certificatePEM serialises a certificate and key for the encrypted secrets file.
-func certificatePEM(c auth.Certificate) (string, error) {
-	var b strings.Builder
-	for _, crt := range c.Chain {
-		_ = pem.Encode(&b, &pem.Block{Type: "CERTIFICATE", Bytes: crt.Raw})
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(c.Key)
-	if err != nil {
-		return "", fmt.Errorf("keep the certificate key: %w", err)
-	}
-	_ = pem.Encode(&b, &pem.Block{Type: "PRIVATE KEY", Bytes: der})
-	return b.String(), nil
 }
 
 // readSecret reads a secret from stdin, a file, an environment variable or a prompt, in that

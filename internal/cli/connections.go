@@ -2,112 +2,81 @@ package cli
 
 import (
 	"encoding/json"
-	"fmt"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/exoctl/exoctl/cloud"
+	"github.com/exoctl/exoctl/connection"
 	"github.com/exoctl/exoctl/exo"
 	"github.com/exoctl/exoctl/format"
 )
 
+// ConnectionsOptions are `exoctl connections`' flags (Get-ConnectionInformation's filters).
+type ConnectionsOptions struct {
+	Output       string
+	Connection   string // Id, ConnectionId or prefix
+	ConnectionID string // -ConnectionId
+	ModulePrefix string // -ModulePrefix
+}
+
 func newConnectionsCmd(f *Factory) *cobra.Command {
-	var output, sel string
+	o := &ConnectionsOptions{}
 	cmd := &cobra.Command{
 		Use:     "connections",
 		Aliases: []string{"connection-info"},
 		Short:   "List saved connections (Get-ConnectionInformation)",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := f.state()
-			if err != nil {
-				return err
-			}
-			ps, err := st.profiles()
-			if err != nil {
-				return err
-			}
-			w, err := format.New(f.IO.Out, format.Options{Format: output, TypeName: "ConnectionInformation", Width: f.IO.Width, Warn: f.warn})
-			if err != nil {
-				return err
-			}
-			for _, p := range ps {
-				if sel != "" && !matches(p, sel) {
-					continue
-				}
-				rec, err := recordOf(connectionInfo(p))
-				if err != nil {
-					return err
-				}
-				if err := w.Write(rec); err != nil {
-					return err
-				}
-			}
-			return w.Close()
+			return runConnections(f, o)
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "", "output format: "+strings.Join(format.Formats(), ", "))
-	cmd.Flags().StringVarP(&sel, "connection", "c", "", "only this connection: Id, ConnectionId or prefix")
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "output format: "+strings.Join(format.Formats(), ", "))
+	cmd.Flags().StringVarP(&o.Connection, "connection", "c", "", "only this connection: Id, ConnectionId or prefix")
+	cmd.Flags().StringVar(&o.ConnectionID, "connection-id", "", "only the connection with this ConnectionId (-ConnectionId)")
+	cmd.Flags().StringVar(&o.ModulePrefix, "module-prefix", "", "only the connection with this prefix (-ModulePrefix)")
 	return cmd
 }
 
-func matches(p *Profile, sel string) bool {
-	return fmt.Sprint(p.ID) == sel || strings.EqualFold(p.ConnectionID, sel) || (p.Prefix != "" && strings.EqualFold(p.Prefix, sel))
+func runConnections(f *Factory, o *ConnectionsOptions) error {
+	st, err := f.connections()
+	if err != nil {
+		return err
+	}
+	ps, err := st.List()
+	if err != nil {
+		return err
+	}
+	return writeConnections(f, o.Output, filterConnections(ps, o.Connection, o.ConnectionID, o.ModulePrefix))
 }
 
-// connectionInfo is a saved connection as Get-ConnectionInformation shows it.
-func connectionInfo(p *Profile) exo.ConnectionInfo {
-	upn := p.UserPrincipalName
-	name, uri := fmt.Sprintf("ExchangeOnline_%d", p.ID), orDefault(p.ConnectionURI, "https://outlook.office365.com")
-	if p.Compliance {
-		name = fmt.Sprintf("ExchangeOnlineProtection_%d", p.ID)
-		if p.ConnectionURI == "" {
-			env, _ := cloud.Lookup(p.Environment)
-			uri = orDefault(env.ComplianceURI, "https://ps.compliance.protection.outlook.com")
+// filterConnections keeps the connections a selector and Get-ConnectionInformation's
+// -ConnectionId and -ModulePrefix filters name (empty: any).
+func filterConnections(ps []*connection.Profile, sel, connectionID, prefix string) []*connection.Profile {
+	var out []*connection.Profile
+	for _, p := range ps {
+		if (sel == "" || p.Matches(sel)) && (connectionID == "" || strings.EqualFold(p.ConnectionID, connectionID)) &&
+			(prefix == "" || strings.EqualFold(p.Prefix, prefix)) {
+			out = append(out, p)
 		}
 	}
-	status := "Active"
-	if time.Now().After(p.TokenExpiry) {
-		// The next command refreshes it silently where the method allows.
-		status = "Expired"
-	}
-	return exo.ConnectionInfo{
-		ConnectionID:                    p.ConnectionID,
-		State:                           "Connected",
-		ID:                              p.ID,
-		Name:                            name,
-		UserPrincipalName:               upn,
-		ConnectionURI:                   uri,
-		AzureAdAuthorizationEndpointURI: orDefault(p.AuthorityURI, "https://login.microsoftonline.com/organizations"),
-		TokenExpiryTimeUTC:              p.TokenExpiry.UTC().Truncate(time.Second),
-		CertificateAuthentication:       p.Method == "certificate",
-		ModuleName:                      "exoctl",
-		ModulePrefix:                    p.Prefix,
-		Organization:                    p.Organization,
-		DelegatedOrganization:           p.DelegatedOrganization,
-		AppID:                           p.AppID,
-		PageSize:                        orDefaultInt(p.PageSize, exo.DefaultPageSize),
-		TenantID:                        p.TenantID,
-		TokenStatus:                     status,
-		ConnectionUsedForInbuiltCmdlets: true,
-		IsEopSession:                    p.Compliance,
-	}
+	return out
 }
 
-func orDefault(s, d string) string {
-	if s == "" {
-		return d
+func writeConnections(f *Factory, output string, ps []*connection.Profile) error {
+	w, err := format.New(f.IO.Out, format.Options{Format: output, TypeName: "ConnectionInformation", Width: f.IO.Width, Warn: f.warn})
+	if err != nil {
+		return err
 	}
-	return s
-}
-
-func orDefaultInt(n, d int) int {
-	if n == 0 {
-		return d
+	for _, p := range ps {
+		rec, err := recordOf(p.Info())
+		if err != nil {
+			return err
+		}
+		if err := w.Write(rec); err != nil {
+			return err
+		}
 	}
-	return n
+	return w.Close()
 }
 
 // recordOf turns a struct into a Record, keeping its field order.

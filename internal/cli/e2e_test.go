@@ -262,9 +262,9 @@ func TestEmulatorNotRunning(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Drop cached tokens so the client must reach the emulator.
-	st := &state{home: c.home}
-	ps, _ := st.profiles()
-	_ = os.Remove(filepath.Join(st.dir(ps[0].ConnectionID), "tokens.cache"))
+	st := testConnections(t, c)
+	ps, _ := st.List()
+	_ = os.Remove(filepath.Join(st.Dir(ps[0].ConnectionID), "tokens.cache"))
 	if msg := c.fails("run", "Get-AcceptedDomain"); !strings.Contains(msg, "emulator") || !strings.Contains(msg, e.URL) {
 		t.Errorf("emulator down: %s", msg)
 	}
@@ -272,9 +272,9 @@ func TestEmulatorNotRunning(t *testing.T) {
 
 func TestCorruptTokenCacheIsMovedAside(t *testing.T) {
 	c := connected(t)
-	st := &state{home: c.home}
-	ps, _ := st.profiles()
-	path := filepath.Join(st.dir(ps[0].ConnectionID), "tokens.cache")
+	st := testConnections(t, c)
+	ps, _ := st.List()
+	path := filepath.Join(st.Dir(ps[0].ConnectionID), "tokens.cache")
 	if err := os.WriteFile(path, []byte("garbage"), 0o600); err != nil {
 		t.Fatal(err)
 	}

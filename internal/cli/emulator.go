@@ -59,11 +59,11 @@ demo tenant contoso.onmicrosoft.com (--seed large: 100,000 mailboxes). Then, in 
 func runEmulatorStart(ctx context.Context, f *Factory, o *EmulatorStartOptions) error {
 	dir := o.DataDir
 	if dir == "" {
-		st, err := f.state()
+		home, err := f.Home()
 		if err != nil {
 			return err
 		}
-		dir = filepath.Join(st.home, "emulator")
+		dir = filepath.Join(home, "emulator")
 	}
 	level := slog.LevelInfo
 	if o.Verbose {

@@ -7,9 +7,10 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 
 	"golang.org/x/term"
+
+	"github.com/exoctl/exoctl/connection"
 )
 
 // IOStreams are a command's standard streams.
@@ -43,15 +44,15 @@ type Factory struct {
 }
 
 // Home is exoctl's state folder: EXOCTL_HOME, else the user config folder + /exoctl.
-func (f *Factory) Home() (string, error) {
-	if h := f.Getenv("EXOCTL_HOME"); h != "" {
-		return h, nil
-	}
-	cfg, err := os.UserConfigDir()
+func (f *Factory) Home() (string, error) { return connection.DefaultHome(f.Getenv) }
+
+// connections opens the saved connections in exoctl's folder.
+func (f *Factory) connections() (*connection.Store, error) {
+	home, err := f.Home()
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	return filepath.Join(cfg, "exoctl"), nil
+	return connection.Open(home, connection.Options{Getenv: f.Getenv, Logger: f.Logger})
 }
 
 // warn prints a warning the way PowerShell does, on the error stream.

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/exoctl/exoctl/auth"
+	"github.com/exoctl/exoctl/connection"
 	"github.com/exoctl/exoctl/exo"
 	"github.com/exoctl/exoctl/format"
 	"github.com/exoctl/exoctl/psparam"
@@ -100,7 +101,7 @@ func runShell(ctx context.Context, f *Factory, o *ShellOptions) error {
 	return sh.script(ctx, f.IO.In, sig)
 }
 
-func shellPrompt(p *Profile, s *exo.Session) string {
+func shellPrompt(p *connection.Profile, s *exo.Session) string {
 	org := p.Organization
 	if org == "" {
 		org = s.Info().Organization

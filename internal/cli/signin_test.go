@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/exoctl/exoctl/auth"
+	"github.com/exoctl/exoctl/connection"
 	"github.com/exoctl/exoctl/emulator"
 )
 
@@ -45,9 +46,9 @@ func userConnect(t *testing.T, c *cli, upn, password string, extra ...string) (s
 	return stderr, code
 }
 
-func onlyProfile(t *testing.T, c *cli) *Profile {
+func onlyProfile(t *testing.T, c *cli) *connection.Profile {
 	t.Helper()
-	ps, err := (&state{home: c.home}).profiles()
+	ps, err := testConnections(t, c).List()
 	if err != nil || len(ps) != 1 {
 		t.Fatalf("want one saved connection, got %d (%v)", len(ps), err)
 	}
@@ -86,7 +87,7 @@ func TestSignInWithPassword(t *testing.T) {
 	}
 
 	p := onlyProfile(t, c)
-	if p.Method != methodPassword || p.UserPrincipalName != upn || p.HomeAccountID == "" || !strings.Contains(p.HomeAccountID, ".") {
+	if p.Method != connection.MethodPassword || p.UserPrincipalName != upn || p.HomeAccountID == "" || !strings.Contains(p.HomeAccountID, ".") {
 		t.Errorf("profile: method %q upn %q home account %q", p.Method, p.UserPrincipalName, p.HomeAccountID)
 	}
 	// The password is nowhere in exoctl's folder (secrets.enc is encrypted, but holds none either).
@@ -98,8 +99,8 @@ func TestSignInWithPassword(t *testing.T) {
 		}
 		return nil
 	})
-	sec, err := (&state{home: c.home}).secrets(p)
-	if err != nil || sec != (secrets{}) {
+	sec, err := testConnections(t, c).Secrets(p)
+	if err != nil || sec != (connection.Secrets{}) {
 		t.Errorf("a user connection keeps secrets: %+v (%v)", sec, err)
 	}
 }
@@ -126,7 +127,7 @@ func TestSignInPasswordSources(t *testing.T) {
 		c := newCLI(t)
 		c.env["EXOCTL_PASSWORD"] = pw
 		c.ok("connect", "--emulator", dir, "--upn", upn)
-		if p := onlyProfile(t, c); p.Method != methodPassword {
+		if p := onlyProfile(t, c); p.Method != connection.MethodPassword {
 			t.Errorf("method %q", p.Method)
 		}
 	})
@@ -194,7 +195,7 @@ func TestSignInFailures(t *testing.T) {
 			if strings.Contains(errOut, tc.password) {
 				t.Errorf("the password is in the output: %s", errOut)
 			}
-			if ps, _ := (&state{home: c.home}).profiles(); len(ps) != 0 {
+			if ps, _ := testConnections(t, c).List(); len(ps) != 0 {
 				t.Errorf("a failed sign-in left %d connections", len(ps))
 			}
 		})
@@ -223,7 +224,7 @@ func TestSignInExpiredNeverPrompts(t *testing.T) {
 	}
 	// Tokens gone (expired, revoked, cache deleted): run says to connect again, and waits for nobody.
 	p := onlyProfile(t, c)
-	if err := os.Remove(filepath.Join((&state{home: c.home}).dir(p.ConnectionID), "tokens.cache")); err != nil {
+	if err := os.Remove(filepath.Join(testConnections(t, c).Dir(p.ConnectionID), "tokens.cache")); err != nil {
 		t.Fatal(err)
 	}
 	for _, args := range [][]string{{"run", "Get-AcceptedDomain"}, {"token"}} {
@@ -350,7 +351,7 @@ func TestSignInDevice(t *testing.T) {
 		t.Fatalf("connect --device: %s", errOut)
 	}
 	p := onlyProfile(t, c)
-	if p.Method != methodDevice || p.UserPrincipalName != upn || p.HomeAccountID == "" {
+	if p.Method != connection.MethodDevice || p.UserPrincipalName != upn || p.HomeAccountID == "" {
 		t.Errorf("profile: %+v", p)
 	}
 	c.ok("run", "Get-AcceptedDomain")
@@ -376,7 +377,7 @@ func TestSignInBrowser(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("connect --no-browser: %s", errOut)
 	}
-	if p := onlyProfile(t, c); p.Method != methodInteractive || p.UserPrincipalName != upn {
+	if p := onlyProfile(t, c); p.Method != connection.MethodInteractive || p.UserPrincipalName != upn {
 		t.Errorf("profile: %+v", p)
 	}
 	c.ok("run", "Get-AcceptedDomain")
@@ -397,14 +398,24 @@ func TestSignInRevokedSaysWhy(t *testing.T) {
 	// What the auth package returns when Entra ID refuses the refresh (TestPublicRevoked).
 	err := fmt.Errorf("connect to https://outlook.office365.com: %w", fmt.Errorf("%w: %w", auth.ErrSignInRequired,
 		&auth.EntraError{Code: "invalid_grant", AADSTS: 50057, Description: "AADSTS50057: The user account is disabled."}))
-	p := &Profile{ID: 3, UserPrincipalName: "diego.siciliani@contoso.com"}
-	msg := signInExpired(err, p).Error()
+	p := &connection.Profile{ID: 3, UserPrincipalName: "diego.siciliani@contoso.com"}
+	msg := connection.SignInExpired(err, p).Error()
 	for _, want := range []string{"sign-in of diego.siciliani@contoso.com (connection 3)", "50057", "disabled", "exoctl connect again"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("%q does not mention %q", msg, want)
 		}
 	}
-	if !errors.Is(signInExpired(err, p), auth.ErrSignInRequired) {
+	if !errors.Is(connection.SignInExpired(err, p), auth.ErrSignInRequired) {
 		t.Error("the cause is lost")
 	}
+}
+
+// testConnections opens the saved connections of a test's exoctl folder.
+func testConnections(t *testing.T, c *cli) *connection.Store {
+	t.Helper()
+	st, err := connection.Open(c.home, connection.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }

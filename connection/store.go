@@ -1,4 +1,4 @@
-package cli
+package connection
 
 import (
 	"cmp"
@@ -64,14 +64,15 @@ const (
 	keyStoreFile    = "file"
 )
 
-// secrets are a profile's secret parts, stored encrypted.
-type secrets struct {
+// Secrets are a profile's secret parts, stored encrypted beside it.
+type Secrets struct {
 	CertificatePEM string `json:"certificate_pem,omitempty"`
 	AccessToken    string `json:"access_token,omitempty"`
 }
 
-// state is exoctl's folder of connections.
-type state struct {
+// Store is exoctl's folder of connections. It is safe for use by several processes at once
+// (changes to the list take a file lock).
+type Store struct {
 	home   string
 	getenv func(string) string // reads EXOCTL_KEYRING; nil means the keyring is off
 	log    *slog.Logger
@@ -83,23 +84,47 @@ type state struct {
 	krErr  error
 }
 
-func (f *Factory) state() (*state, error) {
-	home, err := f.Home()
-	if err != nil {
-		return nil, fmt.Errorf("find exoctl's folder: %w (set EXOCTL_HOME)", err)
+// Options configure a Store.
+type Options struct {
+	// Getenv reads EXOCTL_KEYRING (whether the OS keyring keeps the connections' keys) and the
+	// keyring's own variables; nil keeps keys in files.
+	Getenv func(string) string
+	Logger *slog.Logger
+}
+
+// DefaultHome is exoctl's folder: EXOCTL_HOME, else the user config folder + /exoctl.
+func DefaultHome(getenv func(string) string) (string, error) {
+	if getenv != nil {
+		if h := getenv("EXOCTL_HOME"); h != "" {
+			return h, nil
+		}
 	}
+	cfg, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("find exoctl's folder: %w (set EXOCTL_HOME)", err)
+	}
+	return filepath.Join(cfg, "exoctl"), nil
+}
+
+// Open opens the connections under home (DefaultHome for exoctl's own), creating the folder.
+func Open(home string, o Options) (*Store, error) {
 	if err := os.MkdirAll(filepath.Join(home, "connections"), 0o700); err != nil {
 		return nil, fmt.Errorf("create %s: %w", home, err)
 	}
-	return &state{home: home, getenv: f.Getenv, log: f.Logger}, nil
+	return &Store{home: home, getenv: o.Getenv, log: o.Logger}, nil
 }
 
-func (s *state) dir(connectionID string) string {
+// Home is the folder the store lives in.
+func (s *Store) Home() string { return s.home }
+
+// Dir is the folder of one connection's files.
+func (s *Store) Dir(connectionID string) string {
 	return filepath.Join(s.home, "connections", connectionID)
 }
 
-// lock serialises changes to the connection list between processes.
-func (s *state) lock() (func(), error) {
+// Lock serialises changes to the connection list between processes; call the returned
+// function to release it.
+func (s *Store) Lock() (func(), error) {
 	l := flock.New(filepath.Join(s.home, "connections", ".lock"))
 	if err := l.Lock(); err != nil {
 		return nil, fmt.Errorf("lock %s: %w", s.home, err)
@@ -107,8 +132,8 @@ func (s *state) lock() (func(), error) {
 	return func() { _ = l.Unlock() }, nil
 }
 
-// profiles lists saved connections by Id.
-func (s *state) profiles() ([]*Profile, error) {
+// List returns the saved connections by Id.
+func (s *Store) List() ([]*Profile, error) {
 	entries, err := os.ReadDir(filepath.Join(s.home, "connections"))
 	if err != nil {
 		return nil, err
@@ -118,7 +143,7 @@ func (s *state) profiles() ([]*Profile, error) {
 		if !e.IsDir() {
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join(s.dir(e.Name()), "profile.json"))
+		b, err := os.ReadFile(filepath.Join(s.Dir(e.Name()), "profile.json"))
 		if err != nil {
 			continue // a folder being created or removed by another process
 		}
@@ -135,9 +160,9 @@ func (s *state) profiles() ([]*Profile, error) {
 	return out, nil
 }
 
-// find picks a connection by Id, ConnectionId or prefix; "" picks the most recent one.
-func (s *state) find(sel string) (*Profile, error) {
-	ps, err := s.profiles()
+// Find picks a connection by Id, ConnectionId or prefix; "" picks the most recent one.
+func (s *Store) Find(sel string) (*Profile, error) {
+	ps, err := s.List()
 	if err != nil {
 		return nil, err
 	}
@@ -148,16 +173,21 @@ func (s *state) find(sel string) (*Profile, error) {
 		return slices.MaxFunc(ps, func(a, b *Profile) int { return a.ConnectedAt.Compare(b.ConnectedAt) }), nil
 	}
 	for _, p := range ps {
-		if strconv.Itoa(p.ID) == sel || strings.EqualFold(p.ConnectionID, sel) || (p.Prefix != "" && strings.EqualFold(p.Prefix, sel)) {
+		if p.Matches(sel) {
 			return p, nil
 		}
 	}
 	return nil, fmt.Errorf("no connection %q: exoctl connections lists them", sel)
 }
 
-// save writes a new or updated profile with its secrets.
-func (s *state) save(p *Profile, sec secrets) error {
-	dir := s.dir(p.ConnectionID)
+// Matches reports whether sel names the connection: its Id, ConnectionId or prefix (any case).
+func (p *Profile) Matches(sel string) bool {
+	return strconv.Itoa(p.ID) == sel || strings.EqualFold(p.ConnectionID, sel) || (p.Prefix != "" && strings.EqualFold(p.Prefix, sel))
+}
+
+// Save writes a new or updated profile with its secrets.
+func (s *Store) Save(p *Profile, sec Secrets) error {
+	dir := s.Dir(p.ConnectionID)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
@@ -183,14 +213,14 @@ func (s *state) save(p *Profile, sec secrets) error {
 	return os.Rename(tmp, filepath.Join(dir, "profile.json"))
 }
 
-// secrets reads a profile's secrets.
-func (s *state) secrets(p *Profile) (secrets, error) {
-	var sec secrets
+// Secrets reads a profile's secrets.
+func (s *Store) Secrets(p *Profile) (Secrets, error) {
+	var sec Secrets
 	o, err := s.cacheOptions(p)
 	if err != nil {
 		return sec, err
 	}
-	b, err := tokencache.ReadSealed(filepath.Join(s.dir(p.ConnectionID), "secrets.enc"), o)
+	b, err := tokencache.ReadSealed(filepath.Join(s.Dir(p.ConnectionID), "secrets.enc"), o)
 	if err != nil {
 		return sec, fmt.Errorf("read the secrets of connection %d (%w): connect again", p.ID, err)
 	}
@@ -205,8 +235,8 @@ func (s *state) secrets(p *Profile) (secrets, error) {
 // connection (none recorded yet) gets the OS keyring when one is reachable and EXOCTL_KEYRING
 // allows it, else a 0600 key file beside the files; the choice is recorded in p, which save
 // then writes. A "file" connection never touches the keyring, so it costs nothing.
-func (s *state) cacheOptions(p *Profile) (tokencache.Options, error) {
-	file := tokencache.Options{KeyFile: filepath.Join(s.dir(p.ConnectionID), "cache.key")}
+func (s *Store) cacheOptions(p *Profile) (tokencache.Options, error) {
+	file := tokencache.Options{KeyFile: filepath.Join(s.Dir(p.ConnectionID), "cache.key")}
 	switch p.KeyStore {
 	case keyStoreFile:
 		return file, nil
@@ -244,7 +274,7 @@ func (s *state) cacheOptions(p *Profile) (tokencache.Options, error) {
 	return tokencache.Options{}, fmt.Errorf("connection %d keeps its key in %q, which this exoctl does not know: update exoctl, or run exoctl disconnect --connection %d and connect again", p.ID, p.KeyStore, p.ID)
 }
 
-func (s *state) env(k string) string {
+func (s *Store) env(k string) string {
 	if s.getenv == nil {
 		return ""
 	}
@@ -252,7 +282,7 @@ func (s *state) env(k string) string {
 }
 
 // keyring probes the OS keyring once (bounded by keyring.DefaultTimeout) and remembers the answer.
-func (s *state) keyring() (*keyring.Store, error) {
+func (s *Store) keyring() (*keyring.Store, error) {
 	s.krOnce.Do(func() {
 		if s.getenv == nil {
 			s.krErr = keyring.ErrUnavailable
@@ -263,19 +293,19 @@ func (s *state) keyring() (*keyring.Store, error) {
 	return s.kr, s.krErr
 }
 
-// tokenCache returns the connection's persistent MSAL cache.
-func (s *state) tokenCache(p *Profile, f *Factory) (*tokencache.Cache, error) {
+// TokenCache returns the connection's persistent MSAL cache.
+func (s *Store) TokenCache(p *Profile) (*tokencache.Cache, error) {
 	o, err := s.cacheOptions(p)
 	if err != nil {
 		return nil, err
 	}
-	o.Logger = f.Logger
-	return tokencache.New(filepath.Join(s.dir(p.ConnectionID), "tokens.cache"), o)
+	o.Logger = s.log
+	return tokencache.New(filepath.Join(s.Dir(p.ConnectionID), "tokens.cache"), o)
 }
 
-// remove forgets a connection: its profile, secrets, key and tokens.
-func (s *state) remove(p *Profile) error {
-	dir := s.dir(p.ConnectionID)
+// Remove forgets a connection: its profile, secrets, key and tokens.
+func (s *Store) Remove(p *Profile) error {
+	dir := s.Dir(p.ConnectionID)
 	if err := os.RemoveAll(dir); err != nil {
 		return fmt.Errorf("remove connection %d: %w", p.ID, err)
 	}
@@ -302,8 +332,8 @@ func (s *state) remove(p *Profile) error {
 }
 
 // nextID is the Id for a new connection.
-func (s *state) nextID() (int, error) {
-	ps, err := s.profiles()
+func (s *Store) nextID() (int, error) {
+	ps, err := s.List()
 	if err != nil {
 		return 0, err
 	}

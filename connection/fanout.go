@@ -1,0 +1,214 @@
+package connection
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/google/uuid"
+
+	"github.com/exoctl/exoctl/auth"
+	"github.com/exoctl/exoctl/cloud"
+	"github.com/exoctl/exoctl/exo"
+)
+
+// Target is one tenant of a fan-out: what its records are labelled with, and how to open its
+// session when its turn comes (so that only the running ones hold a session).
+type Target struct {
+	// Tenant names the tenant as the user named it (a domain or GUID), or the saved
+	// connection's organization.
+	Tenant string
+	open   func(ctx context.Context) (*exo.Session, error)
+}
+
+// Open opens the target's session.
+func (t Target) Open(ctx context.Context) (*exo.Session, error) { return t.open(ctx) }
+
+// Select picks saved connections by selectors: an Id, ConnectionId or prefix each, a comma
+// list of them ("1,3,5"), or a prefix pattern with * and ? ("contoso*"). An empty list picks
+// the latest connection. A selector that matches nothing is an error.
+func (s *Store) Select(sels []string) ([]*Profile, error) {
+	var parts []string
+	for _, sel := range sels {
+		for _, p := range strings.Split(sel, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				parts = append(parts, p)
+			}
+		}
+	}
+	if len(parts) == 0 {
+		p, err := s.Find("")
+		if err != nil {
+			return nil, err
+		}
+		return []*Profile{p}, nil
+	}
+	ps, err := s.List()
+	if err != nil {
+		return nil, err
+	}
+	if len(ps) == 0 {
+		return nil, errors.New("no connection: run exoctl connect first (or exoctl connect --emulator to use the local emulator)")
+	}
+	var out []*Profile
+	seen := map[string]bool{}
+	for _, sel := range parts {
+		n := 0
+		for _, p := range ps {
+			if !p.Matches(sel) && !(strings.ContainsAny(sel, "*?") && p.Prefix != "" && globMatch(sel, p.Prefix)) {
+				continue
+			}
+			n++
+			if !seen[p.ConnectionID] {
+				seen[p.ConnectionID] = true
+				out = append(out, p)
+			}
+		}
+		if n == 0 {
+			return nil, fmt.Errorf("no connection %q: exoctl connections lists them", sel)
+		}
+	}
+	return out, nil
+}
+
+func globMatch(pattern, name string) bool {
+	ok, err := path.Match(strings.ToLower(pattern), strings.ToLower(name))
+	return err == nil && ok
+}
+
+// Targets are saved connections as fan-out targets, each reopened silently in its turn.
+func (s *Store) Targets(ps []*Profile) []Target {
+	out := make([]Target, len(ps))
+	for i, p := range ps {
+		label := p.DelegatedOrganization
+		if label == "" {
+			label = p.Organization
+		}
+		if label == "" {
+			label = p.TenantID
+		}
+		if label == "" {
+			label = strconv.Itoa(p.ID)
+		}
+		out[i] = Target{Tenant: label, open: func(ctx context.Context) (*exo.Session, error) { return s.Session(ctx, p) }}
+	}
+	return out
+}
+
+// Tenants are fan-out targets for many tenants from one saved connection's sign-in: a partner's
+// user gets each customer's token silently at the customer's authority (MSAL's tenant override
+// of the saved account, no prompt), a multi-tenant app with its certificate. Each session is
+// the tenant's (InvokeCommand on it, DelegatedOrganization set). Brought tokens and managed
+// identities serve their own tenant only.
+func (s *Store) Tenants(p *Profile, tenants []string) ([]Target, error) {
+	opts, err := s.options(p)
+	if err != nil {
+		return nil, err
+	}
+	var forTenant func(string) auth.TenantSource
+	switch src := opts.Credential.(type) {
+	case *auth.PublicSource:
+		forTenant = src.ForTenant
+	default:
+		if opts.Certificate == nil || opts.AppID == "" {
+			return nil, fmt.Errorf("connection %d signs in with %s, which serves its own tenant only: --tenants needs a connection of a partner's user or of a multi-tenant app with a certificate", p.ID, p.Method)
+		}
+		if opts.HTTPClient == nil {
+			if opts.HTTPClient, err = exo.HTTPClient(opts.CAFile); err != nil {
+				return nil, err
+			}
+		}
+		au, err := authorityURI(opts.Environment, opts.AuthorityURI)
+		if err != nil {
+			return nil, err
+		}
+		authority, err := cloud.Authority(au, p.Organization)
+		if err != nil {
+			return nil, err
+		}
+		cs, err := auth.NewCertificateSource(auth.ConfidentialConfig{
+			Authority: authority, ClientID: opts.AppID, HTTPClient: opts.HTTPClient, Cache: opts.TokenCache,
+		}, *opts.Certificate)
+		if err != nil {
+			return nil, err
+		}
+		forTenant = cs.ForTenant
+	}
+	out := make([]Target, 0, len(tenants))
+	for _, t := range tenants {
+		o := opts
+		o.Credential = forTenant(t)
+		o.DelegatedOrganization = t
+		o.Organization = t
+		o.ConnectionID = uuid.NewString()
+		prof := *p
+		prof.DelegatedOrganization = t
+		out = append(out, Target{Tenant: t, open: func(ctx context.Context) (*exo.Session, error) {
+			sess, err := exo.Connect(ctx, o)
+			if err != nil {
+				return nil, connectHint(err, &prof, o.ConnectionURI)
+			}
+			sess.SetConnection(p.ID, p.Prefix)
+			return sess, nil
+		}})
+	}
+	return out, nil
+}
+
+// Result is how one target of a fan-out ended.
+type Result struct {
+	Tenant string
+	Err    error
+}
+
+// FanOut runs fn on each target's session, at most parallel at once (8 when 0 or less), and
+// returns each target's result in target order. Sessions are opened in the worker's turn and
+// closed after fn, so memory does not grow with the number of targets; each session has its
+// own retries and backoff, so one tenant's throttling waits in its own worker only. A failed
+// target never stops the others; ctx's end does.
+func FanOut(ctx context.Context, targets []Target, parallel int, fn func(ctx context.Context, t Target, s *exo.Session) error) []Result {
+	if parallel <= 0 {
+		parallel = DefaultParallel
+	}
+	parallel = min(parallel, len(targets))
+	results := make([]Result, len(targets))
+	var next int
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range parallel {
+		wg.Go(func() {
+			for {
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if i >= len(targets) {
+					return
+				}
+				t := targets[i]
+				results[i] = Result{Tenant: t.Tenant, Err: runTarget(ctx, t, fn)}
+			}
+		})
+	}
+	wg.Wait()
+	return results
+}
+
+// DefaultParallel is how many tenants a fan-out runs at once unless told otherwise.
+const DefaultParallel = 8
+
+func runTarget(ctx context.Context, t Target, fn func(ctx context.Context, t Target, s *exo.Session) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	sess, err := t.Open(ctx)
+	if err != nil {
+		return err
+	}
+	defer sess.Close()
+	return fn(ctx, t, sess)
+}
