@@ -150,7 +150,7 @@ func (s *Store) Tenants(p *Profile, tenants []string) ([]Target, error) {
 		out = append(out, Target{Tenant: t, open: func(ctx context.Context) (*exo.Session, error) {
 			sess, err := exo.Connect(ctx, o)
 			if err != nil {
-				return nil, connectHint(err, &prof, o.ConnectionURI)
+				return nil, connectHint(err, &prof, o.ConnectionURI, "--tenants")
 			}
 			sess.SetConnection(p.ID, p.Prefix)
 			return sess, nil

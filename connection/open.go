@@ -82,7 +82,8 @@ func (s *Store) Create(ctx context.Context, p *Profile, sec Secrets, opts exo.Op
 	sess, err := exo.Connect(ctx, opts)
 	if err != nil {
 		_ = s.Remove(p)
-		return nil, connectHint(err, p, opts.ConnectionURI)
+		p.DelegatedOrganization = opts.DelegatedOrganization
+		return nil, connectHint(err, p, opts.ConnectionURI, "--delegated-org")
 	}
 	info := sess.Info()
 	if cred != nil {
@@ -146,7 +147,7 @@ func (s *Store) Session(ctx context.Context, p *Profile) (*exo.Session, error) {
 		if errors.Is(err, auth.ErrSignInRequired) {
 			return nil, SignInExpired(err, p)
 		}
-		return nil, connectHint(err, p, p.ConnectionURI)
+		return nil, connectHint(err, p, p.ConnectionURI, "--delegated-org")
 	}
 	sess.SetConnection(p.ID, p.Prefix)
 	return sess, nil
@@ -258,8 +259,8 @@ func SignInExpired(err error, p *Profile) error {
 }
 
 // connectHint adds what to do when the service cannot be reached, or when a delegated
-// organization does not let the user in.
-func connectHint(err error, p *Profile, uri string) error {
+// organization does not let the user in (flag names where the user named it).
+func connectHint(err error, p *Profile, uri, flag string) error {
 	if errors.Is(err, syscall.ECONNREFUSED) {
 		if p.Emulator {
 			return &HintError{fmt.Sprintf("the emulator at %s is not running: start it with `exoctl emulator start`", uri), err}
@@ -268,7 +269,7 @@ func connectHint(err error, p *Profile, uri string) error {
 	}
 	var ee *auth.EntraError
 	if p.DelegatedOrganization != "" && errors.As(err, &ee) && (ee.AADSTS == 50020 || ee.AADSTS == 90002) {
-		return &HintError{fmt.Sprintf("%s: check --delegated-org %s (a customer your partner relationship, GDAP role or guest invitation covers)", strings.TrimSuffix(err.Error(), "."), p.DelegatedOrganization), err}
+		return &HintError{fmt.Sprintf("%s: check %s %s (a customer your partner relationship, GDAP role or guest invitation covers)", strings.TrimSuffix(err.Error(), "."), flag, p.DelegatedOrganization), err}
 	}
 	return err
 }

@@ -144,3 +144,13 @@ func wildcardMatch(pattern, name string) bool {
 	}
 	return pi == len(p)
 }
+
+// TableColumns returns the columns of a type's default table view, or nil when the type has
+// none (a list view, or no view): what a caller prepends its own column to (such as the
+// tenant of each record when one command runs across many tenants).
+func TableColumns(typeName string) []string {
+	if v, ok := lookupView(typeName); ok && !v.list {
+		return append([]string(nil), v.columns...)
+	}
+	return nil
+}

@@ -195,8 +195,14 @@ func runConnect(ctx context.Context, f *Factory, o *ConnectOptions) error {
 			if info.ManagedIdentity != nil {
 				p.IMDSEndpoint = info.ManagedIdentity.IMDSEndpoint
 			}
-		} else if !o.userSignIn() {
-			// No user named: the seeded app, app-only.
+		} else if !o.userSignIn() && o.CertificateFile == "" && o.CertificatePEM == "" && o.CertificateThumbprint == "" && !o.AccessTokenStdin {
+			// No user named: a seeded app, app-only (the one --app-id names, e.g. the partner's
+			// multi-tenant app, else the demo tenant's).
+			if o.AppID != "" {
+				if t, a, err = emulatorApp(info, o.AppID); err != nil {
+					return err
+				}
+			}
 			opts.Organization, opts.AppID = t.Name, a.AppID
 			if o.Organization != "" {
 				opts.Organization = o.Organization
@@ -285,6 +291,18 @@ func runConnect(ctx context.Context, f *Factory, o *ConnectOptions) error {
 	info := s.Info()
 	fmt.Fprintf(f.IO.ErrOut, "Connected to %s as %s (tenant %s). Connection %d, id %s.\n", info.ConnectionURI, info.UserPrincipalName, info.TenantID, p.ID, p.ConnectionID)
 	return nil
+}
+
+// emulatorApp finds the seeded app with appID in emulator.json, and its tenant.
+func emulatorApp(info *emulator.Info, appID string) (emulator.TenantInfo, emulator.AppInfo, error) {
+	for _, t := range info.Tenants {
+		for _, a := range t.Apps {
+			if strings.EqualFold(a.AppID, appID) {
+				return t, a, nil
+			}
+		}
+	}
+	return emulator.TenantInfo{}, emulator.AppInfo{}, fmt.Errorf("the emulator has no app %s with a certificate: %s lists its apps (or give the certificate with --certificate-file)", appID, emulator.InfoFile)
 }
 
 // openSession reconnects a saved connection silently (tokens from the cache).

@@ -99,7 +99,7 @@ func disconnect(f *Factory, st *connection.Store, targets []*connection.Profile,
 // input; off a terminal it fails, saying how to run unattended.
 func (f *Factory) ask(question string) (bool, error) {
 	if !f.IO.Interactive {
-		return false, errors.New("disconnect asks for confirmation: add --yes (-Confirm:$false) to run it unattended")
+		return false, errors.New("disconnecting asks for confirmation: add --yes to exoctl disconnect (-Confirm:$false to Disconnect-ExchangeOnline) to run it unattended")
 	}
 	fmt.Fprintf(f.IO.ErrOut, "%s [y/N] ", question)
 	line, _ := bufio.NewReader(f.IO.In).ReadString('\n')

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/exoctl/exoctl/auth"
+	"github.com/exoctl/exoctl/connection"
 	"github.com/exoctl/exoctl/exo"
 	"github.com/exoctl/exoctl/format"
 	"github.com/exoctl/exoctl/psparam"
@@ -16,10 +17,33 @@ import (
 
 // RunOptions are `exoctl run`'s flags; everything after the cmdlet name is PowerShell parameters.
 type RunOptions struct {
-	Output     string
-	Connection string
-	Select     []string
-	Args       []string
+	Output string
+	// Connections select saved connections: Id, ConnectionId or prefix each, comma lists
+	// ("1,3,5") or prefix patterns ("contoso*"). More than one runs the cmdlet in each.
+	Connections []string
+	// All runs the cmdlet in every saved connection.
+	All bool
+	// Tenants runs the cmdlet in each of these tenants (a file of names or ids, one a line, or
+	// a comma list) from one connection's sign-in.
+	Tenants string
+	// Parallel bounds how many tenants run at once (connection.DefaultParallel when 0).
+	Parallel int
+	Select   []string
+	Args     []string
+}
+
+// Connection is the single connection the options select ("" for the latest).
+func (o *RunOptions) Connection() string {
+	if len(o.Connections) == 0 {
+		return ""
+	}
+	return o.Connections[0]
+}
+
+// fanOut reports whether the options run the cmdlet in more than one tenant.
+func (o *RunOptions) fanOut() bool {
+	return o.Tenants != "" || o.All || len(o.Connections) > 1 ||
+		(len(o.Connections) == 1 && strings.ContainsAny(o.Connections[0], ",*?"))
 }
 
 func newRunCmd(f *Factory) *cobra.Command {
@@ -33,14 +57,27 @@ Records print as pages arrive.
 
 Cmdlets that ask for confirmation (most Remove-*, or any with -Confirm) prompt like PowerShell
 on a terminal; elsewhere they fail and change nothing unless given -Confirm:$false. -WhatIf
-prints "What if: ..." and changes nothing.`,
+prints "What if: ..." and changes nothing.
+
+Many tenants: --tenants (a file of tenant names or ids, one a line, or a comma list) runs the
+cmdlet in each customer from one saved sign-in (a partner's user, whose customer tokens are
+fetched silently, or a multi-tenant app's certificate); -c 1,3,5, -c 'prefix*' or --all run it
+in several saved connections. At most --parallel tenants run at once, each with its own
+throttling and retries; every record carries a Tenant property; a tenant's errors go to
+standard error without stopping the others, and the exit code is non-zero if any failed.
+
+Get-ConnectionInformation and Disconnect-ExchangeOnline are answered locally, with their
+-ConnectionId and -ModulePrefix filters.`,
 		Example: `  exoctl run Get-AcceptedDomain
   exoctl run -o json Get-Mailbox -ResultSize 5
   exoctl run Get-Mailbox alice@contoso.com
   exoctl run -o ndjson Get-Mailbox -ResultSize Unlimited -RecipientTypeDetails SharedMailbox
   exoctl run Set-Mailbox alice -ProhibitSendQuota 49GB -EmailAddresses '@{Add="smtp:al@contoso.com"}'
   exoctl run Remove-Mailbox alice -WhatIf
-  exoctl run Remove-Mailbox alice -Confirm:$false`,
+  exoctl run Remove-Mailbox alice -Confirm:$false
+  exoctl run --tenants customers.txt Get-AcceptedDomain
+  exoctl run -c 1,3,5 -o csv Get-Mailbox -ResultSize 10
+  exoctl run --all Get-ConnectionInformation`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Args = args
@@ -49,7 +86,10 @@ prints "What if: ..." and changes nothing.`,
 	}
 	cmd.Flags().SetInterspersed(false)
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "output format: "+strings.Join(format.Formats(), ", ")+" (default: the type's view)")
-	cmd.Flags().StringVarP(&o.Connection, "connection", "c", "", "connection to use: Id, ConnectionId or prefix (default: the latest)")
+	cmd.Flags().StringArrayVarP(&o.Connections, "connection", "c", nil, "connection to use: Id, ConnectionId or prefix (default: the latest); a comma list or a prefix pattern runs in each")
+	cmd.Flags().BoolVar(&o.All, "all", false, "run in every saved connection")
+	cmd.Flags().StringVar(&o.Tenants, "tenants", "", "run in each tenant of this file (one name or id a line) or comma list, from one connection's sign-in")
+	cmd.Flags().IntVar(&o.Parallel, "parallel", connection.DefaultParallel, "tenants at once with --tenants, --all or several connections")
 	cmd.Flags().StringSliceVar(&o.Select, "select", nil, "properties to ask for and show, comma-separated ($select)")
 	return cmd
 }
@@ -59,6 +99,12 @@ func runRun(ctx context.Context, f *Factory, o *RunOptions) error {
 	if err != nil {
 		return err
 	}
+	if local, err := runLocalCmdlet(f, o, c); local {
+		return err
+	}
+	if o.fanOut() {
+		return runFanOut(ctx, f, o, c)
+	}
 	w, err := format.New(f.IO.Out, format.Options{
 		Format: o.Output, TypeName: format.TypeNameFor(c.Name), Properties: o.Select, Width: f.IO.Width,
 		Warn: f.warn,
@@ -66,7 +112,7 @@ func runRun(ctx context.Context, f *Factory, o *RunOptions) error {
 	if err != nil {
 		return err
 	}
-	s, _, err := openSession(ctx, f, o.Connection)
+	s, _, err := openSession(ctx, f, o.Connection())
 	if err != nil {
 		return err
 	}

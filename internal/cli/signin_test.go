@@ -150,8 +150,8 @@ func TestSignInDelegatedOrganization(t *testing.T) {
 	_, dir := startEmulator(t)
 	const upn = "admin@contoso.onmicrosoft.com"
 	c := newCLI(t)
-	// The partner's user signs in at the customer's authority; cmdlets go to the customer's URL.
-	// (The emulator models no partner relationships, so the customer here is the user's tenant.)
+	// The user's own tenant named as the delegated organization works as a plain connection
+	// (partners' customers: TestPartnerDelegatedOrganizations).
 	if errOut, code := userConnect(t, c, upn, seededUser(t, dir, upn), "--delegated-org", "contoso.onmicrosoft.com"); code != 0 {
 		t.Fatalf("connect: %s", errOut)
 	}
