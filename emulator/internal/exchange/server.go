@@ -141,14 +141,16 @@ func parseRoute(path string) (route, bool) {
 	if !ok {
 		return route{}, false
 	}
-	parts := strings.Split(strings.Trim(rest, "/"), "/")
-	if len(parts) != 3 || parts[1] == "" {
+	parts := strings.SplitN(strings.Trim(rest, "/"), "/", 3)
+	if len(parts) != 3 || parts[1] == "" || parts[2] == "" {
 		return route{}, false
 	}
 	v := parts[0]
 	if !strings.EqualFold(v, "beta") && !strings.EqualFold(v, "v1.0") {
 		return route{}, false
 	}
+	// op is the rest of the path: InvokeCommand, or an entity path such as
+	// Mailbox('alice')/Exchange.GetMailboxStatistics().
 	return route{version: v, tenant: parts[1], op: parts[2]}, true
 }
 
@@ -167,9 +169,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	op := strings.ToLower(rt.op)
+	var entity *entityRequest
 	switch op {
 	case "invokecommand", "exomodulefile", "$batch":
+	case "$metadata":
+		s.metadata(w, r)
+		return
 	default:
+		if er, ok := parseEntityPath(rt.op, strings.EqualFold(r.URL.Query().Get("isEncoded"), "true")); ok {
+			entity = er
+			break
+		}
 		s.fail(w, r, &Error{Status: http.StatusNotFound, Code: "NotFound", ErrorID: "ResourceNotFound", Class: classODataError,
 			Text: fmt.Sprintf("The resource '%s' wasn't found.", rt.op)})
 		return
@@ -183,12 +193,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, e)
 		return
 	}
-	switch op {
-	case "invokecommand":
+	switch {
+	case entity != nil:
+		s.entitySet(w, r, rt, tenant, caller, entity)
+	case op == "invokecommand":
 		s.invokeCommand(w, r, rt, tenant, caller)
-	case "exomodulefile":
+	case op == "exomodulefile":
 		s.moduleFile(w, r, rt, caller)
-	case "$batch":
+	case op == "$batch":
 		s.batch(w, r, rt)
 	}
 }
