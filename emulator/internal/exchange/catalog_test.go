@@ -2,10 +2,13 @@ package exchange
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/exoctl/exoctl/emulator/internal/store"
+	"github.com/exoctl/exoctl/internal/psm1"
 )
 
 // TestCatalogued covers what the catalog decides at InvokeCommand: a catalogued cmdlet without
@@ -88,5 +91,63 @@ func TestImpactFromVerb(t *testing.T) {
 	}
 	if c := r.Lookup("Get-User"); c == nil || !c.ReadOnly || c.Emulated() {
 		t.Errorf("Get-User %+v", c)
+	}
+}
+
+// TestModuleFileContent reads EXOModuleFile as go-exoscc and the module do: fileName and
+// fileContent beside exportedCmdlets, the psm1 holding exactly the exported cmdlets.
+func TestModuleFileContent(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	for _, tc := range []struct {
+		name, token string
+	}{
+		{"admin", e.appToken()},
+		{"reader", sign(t, testKeys, userClaims("megan.bowen@contoso.com"))},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/adminapi/v1.0/"+store.DemoTenantName+"/EXOModuleFile?Version=3.9.2", nil)
+			req.Header.Set("Authorization", "Bearer "+tc.token)
+			req.Header.Set("CommandName", "*")
+			resp, err := e.srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var body struct {
+				Value []struct {
+					ExportedCmdlets string `json:"exportedCmdlets"`
+					FileName        string `json:"fileName"`
+					FileContent     string `json:"fileContent"`
+					Version         string `json:"version"`
+				} `json:"value"`
+			}
+			if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || len(body.Value) != 1 {
+				t.Fatalf("%d %v %+v", resp.StatusCode, err, body)
+			}
+			v := body.Value[0]
+			if v.FileName != "ExchangeOnline.psm1" || v.Version != "3.9.2" {
+				t.Errorf("fileName %q version %q", v.FileName, v.Version)
+			}
+			m, err := psm1.Parse(v.FileContent)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, n := range m.Names() {
+				if n != "Invoke-EXOCmdletProxy" {
+					names = append(names, n)
+				}
+			}
+			if strings.Join(names, ",") != v.ExportedCmdlets {
+				t.Errorf("psm1 functions %v; exportedCmdlets %s", names, v.ExportedCmdlets)
+			}
+			if gm := m.Function("Get-Mailbox"); gm == nil || !gm.IsSwitch("InactiveMailboxOnly") || gm.IsSwitch("Identity") || gm.IsSwitch("DomainController") {
+				t.Errorf("Get-Mailbox in the psm1: %+v", gm)
+			}
+			if nm := m.Function("New-Mailbox"); (nm != nil) != (tc.name == "admin") || nm != nil && !nm.IsSwitch("Shared") {
+				t.Errorf("New-Mailbox in the psm1: %+v", nm)
+			}
+		})
 	}
 }

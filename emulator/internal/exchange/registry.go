@@ -175,6 +175,7 @@ type Registry struct {
 	names    []string // emulated cmdlets' canonical names, sorted
 	stubs    sync.Map // lower-case name -> *Cmdlet, catalogued cmdlets without a handler
 	commands func() *catalog.Commands
+	modules  sync.Map // comma-joined cmdlet names -> generated module file text
 }
 
 // NewRegistry returns an Exchange Online registry with no handlers.
@@ -274,6 +275,23 @@ func (r *Registry) Lookup(name string) *Cmdlet {
 
 // Names lists the canonical names of the emulated cmdlets (those with a handler), in order.
 func (r *Registry) Names() []string { return r.names }
+
+// ModuleFile is the ExchangeOnline.psm1 text of the named cmdlets (canonical names, in order),
+// as EXOModuleFile serves it. The text for each distinct list is generated once.
+func (r *Registry) ModuleFile(names []string) string {
+	key := strings.Join(names, ",")
+	if text, ok := r.modules.Load(key); ok {
+		return text.(string)
+	}
+	cmds := make([]*catalog.Command, 0, len(names))
+	for _, n := range names {
+		if c := r.Lookup(n); c != nil {
+			cmds = append(cmds, c.command)
+		}
+	}
+	text, _ := r.modules.LoadOrStore(key, catalog.ModuleFile(cmds))
+	return text.(string)
+}
 
 // Catalogued lists every cmdlet of the product's catalog, emulated or not, in order.
 func (r *Registry) Catalogued() []string { return r.commands().Names() }

@@ -526,7 +526,8 @@ func appendStrings(b []byte, list []string) []byte {
 	return append(b, ']')
 }
 
-// moduleFile answers EXOModuleFile: the cmdlets the caller's roles allow.
+// moduleFile answers EXOModuleFile: the emulated cmdlets the caller's roles allow, and the
+// generated ExchangeOnline.psm1 of exactly those.
 func (s *Server) moduleFile(w http.ResponseWriter, r *http.Request, rt route, caller Caller) {
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		w.Header().Set("Allow", "GET")
@@ -552,6 +553,8 @@ func (s *Server) moduleFile(w http.ResponseWriter, r *http.Request, rt route, ca
 	b = jsontext.AppendString(b, s.cfg.BaseURL+"/adminapi/"+rt.version+"/"+rt.tenant+"/$metadata#EXOModuleFile")
 	b = append(b, `,"value":[{"exportedCmdlets":`...)
 	b = jsontext.AppendString(b, strings.Join(names, ","))
+	b = append(b, `,"fileName":"ExchangeOnline.psm1","fileContent":`...)
+	b = jsontext.AppendString(b, s.reg.ModuleFile(names))
 	b = append(b, `,"version":`...)
 	b = jsontext.AppendString(b, version)
 	b = append(b, `}]}`...)
