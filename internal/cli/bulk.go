@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -31,7 +32,10 @@ type BulkOptions struct {
 	Output      string
 	Connection  string
 	RetryFailed bool
-	EmptyNull   bool
+	// RetryUnknown runs again the rows whose outcome is unknown: started by an earlier run
+	// that was interrupted or killed before the service answered.
+	RetryUnknown bool
+	EmptyNull    bool
 	// Grace is how long in-flight rows may take to finish after an interrupt before they are
 	// cancelled and recorded as unknown.
 	Grace    time.Duration
@@ -51,11 +55,18 @@ string argument, whatever quotes, commas, $ or ; it holds: it is never read as P
 a quoted string or a script block {Column} is replaced as text. An empty cell is an empty string
 (or $null with --empty-null when the cell is the whole argument).
 
-Each finished row is appended to a journal (default <csv>.exoctl-journal). Running the same
-command again skips the rows already done; failed rows (and rows whose outcome is unknown after
-an interrupt) run again only with --retry-failed. A failing row does not stop the run; the exit
-code is 1 when any row failed. Throttling is waited out; a state-changing call that may have
-reached the service is never retried.
+Every row is recorded in a journal (default <csv>.exoctl-journal), written to disk before
+its request is sent and again when it ends. Running the same command again skips the rows
+already done; failed rows run again only with --retry-failed, and rows whose outcome is unknown
+(started by a run that was interrupted or killed before the service answered: they may or may
+not have changed something) only with --retry-unknown. No row runs twice unless asked. A
+journal belongs to one template: another template needs another --journal file. A failing row
+does not stop the run; the exit code is 1 when any row failed. Throttling is waited out; a
+state-changing call that may have reached the service is never retried.
+
+Ctrl-C (or SIGTERM) stops starting rows, lets the rows in flight finish for up to --grace,
+records the others as unknown, prints the summary and exits 130; a second Ctrl-C stops at once
+(the journal still knows which rows had started).
 
 Output is one JSON line per row ({"row":N,"status":"ok","records":[...]}) or, with -o csv, the
 input columns plus Status and Error. A summary goes to the error stream.
@@ -76,7 +87,9 @@ Cmdlets that ask for confirmation (most Remove-*) need -Confirm:$false in the te
 	cmd.Flags().IntVarP(&o.Parallel, "parallel", "p", 1, "rows run at once (1-8)")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "ndjson", "per-row results: ndjson or csv")
 	cmd.Flags().StringVarP(&o.Connection, "connection", "c", "", "connection to use: Id, ConnectionId or prefix (default: the latest)")
-	cmd.Flags().BoolVar(&o.RetryFailed, "retry-failed", false, "run again the rows the journal records as failed or unknown")
+	cmd.Flags().BoolVar(&o.RetryFailed, "retry-failed", false, "run again the rows the journal records as failed")
+	cmd.Flags().BoolVar(&o.RetryUnknown, "retry-unknown", false, "run again the rows whose outcome is unknown (started, never finished): check them first")
+	cmd.Flags().DurationVar(&o.Grace, "grace", o.Grace, "after Ctrl-C, how long rows in flight may take to finish")
 	cmd.Flags().BoolVar(&o.EmptyNull, "empty-null", false, "an empty cell that is a whole argument is $null instead of an empty string")
 	_ = cmd.MarkFlagRequired("csv")
 	return cmd
@@ -281,7 +294,9 @@ func readBulkCSV(path string) (header []string, rows [][]string, err error) {
 // ---- journal ----
 
 // journalEntry is one line of the journal (JSON lines). The first line is a header with
-// Journal, CSV and Template; every later line is a finished row. The last line of a row wins.
+// Journal, CSV and Template; every later line is a row's start (status "started", written
+// before its request is sent) or its end. The last line of a row wins, so a row whose last
+// line is "started" was cut short: its outcome is unknown.
 type journalEntry struct {
 	Journal  string `json:"journal,omitempty"`
 	CSV      string `json:"csv,omitempty"`
@@ -334,7 +349,11 @@ func loadJournal(path string) (map[int]journalEntry, string, error) {
 			tmpl = e.Template
 			continue
 		}
-		if e.Row > 0 {
+		switch {
+		case e.Row <= 0:
+		case e.Status == statusNotRun:
+			delete(done, e.Row)
+		default:
 			done[e.Row] = e
 		}
 	}
@@ -364,6 +383,17 @@ func (j *journal) append(e journalEntry) error {
 	return j.fh.Sync()
 }
 
+// Row statuses in the journal and the output.
+const (
+	statusOK      = "ok"
+	statusError   = "error"
+	statusUnknown = "unknown"
+	statusStarted = "started"
+	statusSkipped = "skipped"
+	// statusNotRun takes back a start: the service answered without changing anything.
+	statusNotRun = "not-run"
+)
+
 // ---- run ----
 
 type bulkResult struct {
@@ -373,7 +403,6 @@ type bulkResult struct {
 	Warnings []string      `json:"warnings,omitempty"`
 	Records  []*exo.Record `json:"records,omitempty"`
 	values   []string
-	changed  bool // a state-changing cmdlet that may have reached the service
 	confirm  *exo.ConfirmationRequiredError
 }
 
@@ -401,8 +430,8 @@ func runBulk(ctx context.Context, f *Factory, o *BulkOptions) error {
 		return err
 	}
 	tmplText := strings.Join(o.Template, " ")
-	if prevTmpl != "" && prevTmpl != tmplText {
-		f.warn(fmt.Sprintf("the journal %s was written for another template (%s): rows it records as done are skipped", jpath, prevTmpl))
+	if prevTmpl != "" && prevTmpl != tmplText && len(done) > 0 {
+		return fmt.Errorf("the journal %s was written for another template (%s), so its rows say nothing about this one: give this run its own journal with --journal FILE, or delete %s to start over", jpath, prevTmpl, jpath)
 	}
 
 	// Which rows run.
@@ -412,20 +441,24 @@ func runBulk(ctx context.Context, f *Factory, o *BulkOptions) error {
 	}
 	var jobs []job
 	var skipped []int
-	var prevFailed int
+	var prevFailed, prevUnknown int
 	for i, r := range rows {
 		n := i + 1
 		e, ok := done[n]
 		if ok && e.Hash != rowHash(r) {
 			ok = false // the row was edited since: run it
 		}
+		unknown := e.Status == statusStarted || e.Status == statusUnknown
 		switch {
 		case !ok:
 			jobs = append(jobs, job{n, r})
-		case e.Status == "ok":
+		case e.Status == statusOK:
 			skipped = append(skipped, n)
-		case o.RetryFailed:
+		case unknown && o.RetryUnknown, !unknown && o.RetryFailed:
 			jobs = append(jobs, job{n, r})
+		case unknown:
+			skipped = append(skipped, n)
+			prevUnknown++
 		default:
 			skipped = append(skipped, n)
 			prevFailed++
@@ -445,7 +478,7 @@ func runBulk(ctx context.Context, f *Factory, o *BulkOptions) error {
 		return err
 	}
 	defer j.fh.Close()
-	if prevTmpl == "" || prevTmpl != tmplText {
+	if prevTmpl != tmplText {
 		if err := j.append(journalEntry{Journal: journalVersion, CSV: o.CSV, Template: tmplText}); err != nil {
 			return fmt.Errorf("journal: %w", err)
 		}
@@ -456,9 +489,12 @@ func runBulk(ctx context.Context, f *Factory, o *BulkOptions) error {
 	var resMu sync.Mutex
 	for _, n := range skipped {
 		e := done[n]
-		st := "skipped"
-		results[n] = &bulkResult{Row: n, Status: st, Error: e.Error, values: rows[n-1]}
-		if e.Status != "ok" {
+		results[n] = &bulkResult{Row: n, Status: statusSkipped, Error: e.Error, values: rows[n-1]}
+		switch e.Status {
+		case statusOK:
+		case statusStarted:
+			results[n].Error = "previously started and never finished: the outcome is unknown"
+		default:
 			results[n].Error = "previously " + e.Status + ": " + e.Error
 		}
 	}
@@ -466,7 +502,11 @@ func runBulk(ctx context.Context, f *Factory, o *BulkOptions) error {
 	// Interrupts stop new rows at once; rows in flight get Grace to finish.
 	runCtx, cancelRun := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelRun()
+	var inFlight atomic.Int64
 	stopGrace := context.AfterFunc(ctx, func() {
+		if n := inFlight.Load(); n > 0 {
+			fmt.Fprintf(f.IO.ErrOut, "interrupted: no new rows start; waiting up to %s for the %d in flight to finish (Ctrl-C again stops at once)\n", o.Grace, n)
+		}
 		t := time.NewTimer(o.Grace)
 		defer t.Stop()
 		select {
@@ -476,9 +516,9 @@ func runBulk(ctx context.Context, f *Factory, o *BulkOptions) error {
 		}
 	})
 	defer stopGrace()
-	var confirmOnce sync.Once
+	var confirmOnce, stopOnce sync.Once
 	var confirmErr *exo.ConfirmationRequiredError
-	stopDispatch := make(chan struct{})
+	stopDispatch := make(chan struct{}) // closed when no further row may start
 
 	queue := make(chan job)
 	var wg sync.WaitGroup
@@ -487,16 +527,36 @@ func runBulk(ctx context.Context, f *Factory, o *BulkOptions) error {
 	for range o.Parallel {
 		wg.Go(func() {
 			for jb := range queue {
+				if ctx.Err() != nil {
+					continue // interrupted while this row was handed over: it never started
+				}
+				readOnly := isReadOnlyVerb(tmpl.cmd.Name)
+				inFlight.Add(1)
+				if !readOnly {
+					// On disk before the request leaves: whatever happens next (kill -9, a
+					// crash, a lost answer), a later run knows this row may have run.
+					if err := j.append(journalEntry{Row: jb.row, Status: statusStarted, Hash: rowHash(jb.vals)}); err != nil {
+						jeOnce.Do(func() { journalErr = err })
+						stopOnce.Do(func() { close(stopDispatch) })
+						inFlight.Add(-1)
+						continue
+					}
+				}
 				res := runBulkRow(runCtx, s, tmpl, jb.row, jb.vals, o.EmptyNull)
+				inFlight.Add(-1)
 				if res.confirm != nil {
 					// Nothing was changed: say it once and stop, not fail every row.
-					confirmOnce.Do(func() {
-						confirmErr = res.confirm
-						close(stopDispatch)
-					})
+					confirmOnce.Do(func() { confirmErr = res.confirm })
+					stopOnce.Do(func() { close(stopDispatch) })
+					if !readOnly {
+						// Nothing changed: the row is as if it never started.
+						if err := j.append(journalEntry{Row: jb.row, Status: statusNotRun, Hash: rowHash(jb.vals)}); err != nil {
+							jeOnce.Do(func() { journalErr = err })
+						}
+					}
 					continue
 				}
-				if res.Status == "unknown" && !res.changed {
+				if res.Status == statusUnknown && readOnly {
 					// A read-only cmdlet cut short: nothing to record, it simply runs next time.
 					continue
 				}
@@ -541,11 +601,11 @@ dispatch:
 		switch {
 		case !has:
 			notRun++
-		case r.Status == "ok":
+		case r.Status == statusOK:
 			ok++
-		case r.Status == "error":
+		case r.Status == statusError:
 			failed++
-		case r.Status == "unknown":
+		case r.Status == statusUnknown:
 			unknown++
 		}
 	}
@@ -562,8 +622,11 @@ dispatch:
 	if prevFailed > 0 {
 		fmt.Fprintf(f.IO.ErrOut, "%d rows failed in an earlier run and were skipped: add --retry-failed to run them again\n", prevFailed)
 	}
+	if prevUnknown > 0 {
+		fmt.Fprintf(f.IO.ErrOut, "%d rows were started by an earlier run that never saw them finish and were skipped: they may or may not have changed anything; check them, then add --retry-unknown to run them again\n", prevUnknown)
+	}
 	if unknown > 0 {
-		fmt.Fprintf(f.IO.ErrOut, "%d rows were cut short and may or may not have changed anything: check them before running again with --retry-failed\n", unknown)
+		fmt.Fprintf(f.IO.ErrOut, "%d rows were cut short and may or may not have changed anything: check them before running again with --retry-unknown\n", unknown)
 	}
 	if err := out.err(); err != nil {
 		return err
@@ -574,25 +637,33 @@ dispatch:
 	if confirmErr != nil {
 		return fmt.Errorf("%s asks for confirmation and nothing was changed for that row: add -Confirm:$false to the template to run it without asking, then run the same command again", confirmErr.Cmdlet)
 	}
-	if interrupted || notRun > 0 && ctx.Err() != nil {
+	if interrupted || ctx.Err() != nil {
 		fmt.Fprintln(f.IO.ErrOut, "interrupted: run the same command again to go on where it stopped")
 		return context.Canceled
 	}
-	if failed > 0 || unknown > 0 {
-		return &bulkFailed{failed + unknown}
+	if failed+prevFailed > 0 || unknown+prevUnknown > 0 {
+		// Rows skipped as failed or unknown count too: the CSV is not all done.
+		return &bulkFailed{failed: failed + prevFailed, unknown: unknown + prevUnknown}
 	}
 	return nil
 }
 
-// bulkFailed is the error of a run where some rows failed; their errors are already printed.
-type bulkFailed struct{ n int }
+// bulkFailed is the error of a run where some rows failed or were cut short; their errors are
+// already printed.
+type bulkFailed struct{ failed, unknown int }
 
 func (e *bulkFailed) Error() string {
-	return fmt.Sprintf("%d rows failed (see the output): rerun the same command with --retry-failed to run them again", e.n)
+	switch {
+	case e.unknown == 0:
+		return fmt.Sprintf("%d rows failed (see the output): rerun the same command with --retry-failed to run them again", e.failed)
+	case e.failed == 0:
+		return fmt.Sprintf("%d rows were cut short (see the output): check them, then rerun the same command with --retry-unknown", e.unknown)
+	}
+	return fmt.Sprintf("%d rows failed and %d were cut short (see the output): rerun the same command with --retry-failed and, once you checked the others, --retry-unknown", e.failed, e.unknown)
 }
 
 func runBulkRow(ctx context.Context, s *exo.Session, t *bulkTemplate, row int, vals []string, emptyNull bool) *bulkResult {
-	res := &bulkResult{Row: row, Status: "ok", values: vals, Records: []*exo.Record{}}
+	res := &bulkResult{Row: row, Status: statusOK, values: vals, Records: []*exo.Record{}}
 	params := t.params(vals, emptyNull)
 	var errs []string
 	for page, err := range s.InvokePages(ctx, t.cmd.Name, params) {
@@ -603,19 +674,18 @@ func runBulkRow(ctx context.Context, s *exo.Session, t *bulkTemplate, row int, v
 				return res
 			}
 			if ctx.Err() != nil {
-				res.Status = "unknown"
-				res.changed = !isReadOnlyVerb(t.cmd.Name)
+				res.Status = statusUnknown
 				res.Error = "interrupted: the outcome is unknown"
 				return res
 			}
-			res.Status = "error"
+			res.Status = statusError
 			errs = append(errs, oneLine(err.Error()))
 			break
 		}
 		res.Records = append(res.Records, page.Records...)
 		res.Warnings = append(res.Warnings, page.Warnings...)
 		for _, m := range page.Errors {
-			res.Status = "error"
+			res.Status = statusError
 			errs = append(errs, oneLine(m))
 		}
 		if page.ConfirmationMessage != "" {
@@ -723,7 +793,7 @@ func (w *bulkWriter) write(r *bulkResult) {
 		w.csv.Flush()
 		return
 	}
-	if r.Status != "ok" {
+	if r.Status != statusOK {
 		r.Records = nil
 	}
 	b, err := json.Marshal(r)

@@ -397,3 +397,84 @@ func TestBulkInterruptThenResume(t *testing.T) {
 		t.Errorf("resume: exit %d, want %q: %s", code, want, stderr)
 	}
 }
+
+func TestBulkRefusesJournalOfAnotherTemplate(t *testing.T) {
+	c := connected(t)
+	aliases := mailboxAliases(t, c, "2")
+	path := writeCSV(t, [][]string{{"Alias"}, {aliases[0]}, {aliases[1]}})
+	c.ok("bulk", "--csv", path, "--", "Get-Mailbox -Identity {Alias}")
+	// The same CSV with another template: nothing of the journal applies to it.
+	_, errOut, code := c.run("", "bulk", "--csv", path, "--", "Set-Mailbox -Identity {Alias} -CustomAttribute3 x")
+	if code != ExitError || !strings.Contains(errOut, "another template") || !strings.Contains(errOut, "--journal") {
+		t.Fatalf("another template: exit %d: %s", code, errOut)
+	}
+	// Its own journal: it runs.
+	out := c.ok("bulk", "--csv", path, "--journal", filepath.Join(t.TempDir(), "j"), "--", "Set-Mailbox -Identity {Alias} -CustomAttribute3 x")
+	if res := parseBulkOut(t, out); len(res) != 2 || res[0].Status != "ok" || res[1].Status != "ok" {
+		t.Errorf("own journal: %s", out)
+	}
+}
+
+func TestBulkStartedRowIsUnknownUntilRetryUnknown(t *testing.T) {
+	c := connected(t)
+	aliases := mailboxAliases(t, c, "3")
+	rows := [][]string{{"Alias"}, {aliases[0]}, {aliases[1]}, {aliases[2]}}
+	path := writeCSV(t, rows)
+	tmpl := "Set-Mailbox -Identity {Alias} -CustomAttribute4 y"
+	// A run killed while row 2 was in flight: its start is the journal's last word on it.
+	var j strings.Builder
+	for _, e := range []journalEntry{
+		{Journal: journalVersion, CSV: path, Template: tmpl},
+		{Row: 1, Status: statusStarted, Hash: rowHash(rows[1])},
+		{Row: 1, Status: statusOK, Hash: rowHash(rows[1])},
+		{Row: 2, Status: statusStarted, Hash: rowHash(rows[2])},
+	} {
+		b, _ := json.Marshal(e)
+		j.Write(append(b, '\n'))
+	}
+	if err := os.WriteFile(path+".exoctl-journal", []byte(j.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := c.run("", "bulk", "--csv", path, "--", tmpl)
+	res := parseBulkOut(t, out)
+	if code != ExitError || len(res) != 3 || res[0].Status != "skipped" || res[1].Status != "skipped" || res[2].Status != "ok" ||
+		!strings.Contains(res[1].Error, "unknown") || !strings.Contains(errOut, "--retry-unknown") || !strings.Contains(errOut, "1 ok, 0 failed, 2 skipped") {
+		t.Fatalf("resume: exit %d\n%s\n%s", code, out, errOut)
+	}
+	// --retry-failed is not enough: the row may have changed something.
+	out, _, _ = c.run("", "bulk", "--csv", path, "--retry-failed", "--", tmpl)
+	if res := parseBulkOut(t, out); res[1].Status != "skipped" {
+		t.Errorf("--retry-failed ran the unknown row: %s", out)
+	}
+	out, errOut, code = c.run("", "bulk", "--csv", path, "--retry-unknown", "--", tmpl)
+	if res := parseBulkOut(t, out); code != 0 || res[1].Status != "ok" || !strings.Contains(errOut, "1 ok, 0 failed, 2 skipped") {
+		t.Errorf("--retry-unknown: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	c := newCLI(t)
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"emulator", "reset"}, ExitUsage},
+		{[]string{"frobnicate"}, ExitUsage},
+		{[]string{"run", "--no-such-flag", "Get-Mailbox"}, ExitUsage},
+		{[]string{"run"}, ExitUsage},
+		{[]string{"bulk", "--", "Get-Mailbox {A}"}, ExitUsage}, // --csv is required
+		{[]string{"connections", "extra"}, ExitUsage},
+		{[]string{"run", "Get-Mailbox"}, ExitError}, // no connection
+		{[]string{"--help"}, ExitOK},
+		{[]string{"emulator"}, ExitOK},
+	} {
+		_, errOut, code := c.run("", tc.args...)
+		if code != tc.code {
+			t.Errorf("exoctl %s: exit %d, want %d: %s", strings.Join(tc.args, " "), code, tc.code, errOut)
+		}
+	}
+	out, _, _ := c.run("", "--help")
+	if !strings.Contains(out, "Exit codes:") || !strings.Contains(out, "130") {
+		t.Errorf("--help does not list the exit codes:\n%s", out)
+	}
+}

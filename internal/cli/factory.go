@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sync/atomic"
 
 	"golang.org/x/term"
 
@@ -41,6 +42,23 @@ type Factory struct {
 	IO     *IOStreams
 	Getenv func(string) string
 	Logger *slog.Logger
+
+	// ownsInterrupt is set while a command handles Ctrl-C itself (the shell cancels the
+	// running cmdlet and goes on): the process then does not cancel the command on SIGINT.
+	// Nil in tests that build a Factory by hand.
+	ownsInterrupt *atomic.Bool
+}
+
+// OwnsInterrupt reports whether the running command handles Ctrl-C itself.
+func (f *Factory) OwnsInterrupt() bool { return f.ownsInterrupt != nil && f.ownsInterrupt.Load() }
+
+// handleInterrupt says that the running command handles Ctrl-C itself until done is called.
+func (f *Factory) handleInterrupt() (done func()) {
+	if f.ownsInterrupt == nil {
+		return func() {}
+	}
+	f.ownsInterrupt.Store(true)
+	return func() { f.ownsInterrupt.Store(false) }
 }
 
 // Home is exoctl's state folder: EXOCTL_HOME, else the user config folder + /exoctl.
@@ -63,5 +81,5 @@ func (f *Factory) warn(msg string) {
 // NewFactory returns a Factory for the real process.
 func NewFactory() *Factory {
 	io := SystemIO()
-	return &Factory{IO: io, Getenv: os.Getenv, Logger: newWarnLogger(io.ErrOut, os.Getenv("EXOCTL_VERBOSE") != "")}
+	return &Factory{IO: io, Getenv: os.Getenv, Logger: newWarnLogger(io.ErrOut, os.Getenv("EXOCTL_VERBOSE") != ""), ownsInterrupt: new(atomic.Bool)}
 }

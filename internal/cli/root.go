@@ -21,7 +21,9 @@ func NewRootCmd(f *Factory) *cobra.Command {
 		Use:   "exoctl",
 		Short: "Exchange Online administration from one fast binary",
 		Long: `exoctl connects to Exchange Online like Connect-ExchangeOnline, runs cmdlets over its REST
-API with PowerShell's parameter syntax, and ships a local emulator for offline testing.`,
+API with PowerShell's parameter syntax, and ships a local emulator for offline testing.
+
+` + exitCodesHelp,
 		Version:       Version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -41,6 +43,9 @@ API with PowerShell's parameter syntax, and ships a local emulator for offline t
 		newShellCmd(f),
 		newBulkCmd(f),
 	)
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	strictCommands(root)
 	return root
 }
 
@@ -48,22 +53,21 @@ API with PowerShell's parameter syntax, and ships a local emulator for offline t
 func Main(ctx context.Context, f *Factory, args []string) int {
 	root := NewRootCmd(f)
 	root.SetArgs(shorthand(root, args))
-	if err := root.ExecuteContext(ctx); err != nil {
-		if errors.Is(err, context.Canceled) {
-			fmt.Fprintln(f.IO.ErrOut, "exoctl: interrupted")
-			return 130
-		}
-		var syntax *psparam.SyntaxError
-		if errors.As(err, &syntax) {
-			// The offending line with a caret under the token: meant to span lines.
-			fmt.Fprintf(f.IO.ErrOut, "exoctl: %v\n", err)
-			return 1
-		}
+	err := root.ExecuteContext(ctx)
+	code := exitCode(err)
+	var syntax *psparam.SyntaxError
+	switch {
+	case err == nil:
+	case code == ExitInterrupted:
+		fmt.Fprintln(f.IO.ErrOut, "exoctl: interrupted")
+	case errors.As(err, &syntax):
+		// The offending line with a caret under the token: meant to span lines.
+		fmt.Fprintf(f.IO.ErrOut, "exoctl: %v\n", err)
+	default:
 		// One line, whatever the layers below put in their messages.
 		fmt.Fprintf(f.IO.ErrOut, "exoctl: %s\n", strings.Join(strings.Fields(err.Error()), " "))
-		return 1
 	}
-	return 0
+	return code
 }
 
 var cmdletName = regexp.MustCompile(`^[A-Za-z]+-[A-Za-z0-9]+$`)

@@ -94,6 +94,7 @@ func runShell(ctx context.Context, f *Factory, o *ShellOptions) error {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt)
 	defer signal.Stop(sig)
+	defer f.handleInterrupt()()
 
 	if in, ok := f.IO.In.(*os.File); ok && f.IO.Interactive && term.IsTerminal(int(in.Fd())) {
 		return sh.interactive(ctx, in, sig, shellPrompt(p, s))
