@@ -50,6 +50,7 @@ type Config struct {
 	Backend          string
 	AuthorizationURI string
 	RateLimit        int
+	RateWindow       time.Duration
 	Now              func() time.Time
 	Logger           *slog.Logger
 }
@@ -82,7 +83,7 @@ func New(cfg Config) *Server {
 		regionURL: regionURL,
 		api: exchange.New(exchange.Config{
 			Store: cfg.Store, Keys: cfg.Keys, BaseURL: regionURL, Audiences: auds, Backend: backend,
-			AuthorizationURI: cfg.AuthorizationURI, RateLimit: cfg.RateLimit, Registry: Cmdlets(),
+			AuthorizationURI: cfg.AuthorizationURI, RateLimit: cfg.RateLimit, RateWindow: cfg.RateWindow, Registry: Cmdlets(),
 			Now: cfg.Now, Logger: cfg.Logger,
 		}),
 	}

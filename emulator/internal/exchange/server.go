@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"path"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,7 +33,6 @@ const (
 	DefaultMaxBody          = 4 << 20
 	DefaultAuthorizationURI = "https://login.microsoftonline.com/common/oauth2/authorize"
 	maxPageSize             = 1000
-	maxBatch                = 10
 	moreResultsWarning      = "There are more results available than are currently displayed. To view them, increase the value for the ResultSize parameter."
 	contentTypeJSON         = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
 )
@@ -54,11 +54,15 @@ type Config struct {
 	DomainController string
 	// AuthorizationURI goes into WWW-Authenticate on a 401 (default DefaultAuthorizationURI).
 	AuthorizationURI string
-	// RateLimit is the number of requests per tenant per RateWindow (defaults 30000 per hour).
+	// RateLimit is the number of requests per tenant per RateWindow (defaults 30000 per hour);
+	// a negative RateLimit turns the limit off (no Rate-Limit-* headers, never 429).
 	RateLimit  int
 	RateWindow time.Duration
 	// MaxBody is the largest request body accepted (default 4 MiB); larger ones get 413.
 	MaxBody int64
+	// MaxBatchAnswer is the largest $batch answer, its inner answers together (default
+	// DefaultMaxBatchAnswer); an inner answer that would pass it is replaced by a 413.
+	MaxBatchAnswer int
 	// Registry replaces the built-in cmdlets (tests, extensions); nil means Cmdlets().
 	Registry *Registry
 	Now      func() time.Time
@@ -89,7 +93,7 @@ func New(cfg Config) *Server {
 	if cfg.AuthorizationURI == "" {
 		cfg.AuthorizationURI = DefaultAuthorizationURI
 	}
-	if cfg.RateLimit <= 0 {
+	if cfg.RateLimit == 0 {
 		cfg.RateLimit = DefaultRateLimit
 	}
 	if cfg.RateWindow <= 0 {
@@ -97,6 +101,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = DefaultMaxBody
+	}
+	if cfg.MaxBatchAnswer <= 0 {
+		cfg.MaxBatchAnswer = DefaultMaxBatchAnswer
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -136,22 +143,32 @@ type route struct {
 	version, tenant, op string
 }
 
-func parseRoute(path string) (route, bool) {
-	rest, ok := strings.CutPrefix(path, "/adminapi/")
-	if !ok {
+// CleanPath is the canonical form of a request path, the one every route is matched on: dot
+// segments resolved, duplicate and trailing slashes dropped, always rooted. Clients write
+// /AdminApi/v1.0/... or add a trailing slash; matching the canonical form means no spelling
+// of a path reaches an operation its guards do not see (a nested $batch, for one).
+func CleanPath(p string) string {
+	if p == "" || p[0] != '/' {
+		p = "/" + p
+	}
+	return path.Clean(p)
+}
+
+// parseRoute splits a path into version, tenant and operation. The fixed segments match in
+// any case (as the service's do): the version comes back lower-cased, the tenant and the
+// operation as the request spelled them.
+func parseRoute(p string) (route, bool) {
+	parts := strings.SplitN(strings.TrimPrefix(CleanPath(p), "/"), "/", 4)
+	if len(parts) != 4 || !strings.EqualFold(parts[0], "adminapi") || parts[2] == "" || parts[3] == "" {
 		return route{}, false
 	}
-	parts := strings.SplitN(strings.Trim(rest, "/"), "/", 3)
-	if len(parts) != 3 || parts[1] == "" || parts[2] == "" {
-		return route{}, false
-	}
-	v := parts[0]
-	if !strings.EqualFold(v, "beta") && !strings.EqualFold(v, "v1.0") {
+	v := strings.ToLower(parts[1])
+	if v != "beta" && v != "v1.0" {
 		return route{}, false
 	}
 	// op is the rest of the path: InvokeCommand, or an entity path such as
 	// Mailbox('alice')/Exchange.GetMailboxStatistics().
-	return route{version: v, tenant: parts[1], op: parts[2]}, true
+	return route{version: v, tenant: parts[2], op: parts[3]}, true
 }
 
 // ServeHTTP implements http.Handler.
@@ -205,22 +222,64 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// fail writes an error answer.
+// fail writes an error answer. A server-side failure (5xx) is logged in full and answered
+// with a generic text and the request id: internal details (SQL, Go errors, panics) stay in
+// the log, where an administrator finds them by that id.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, e *Error) {
 	h := w.Header()
 	h.Set("Content-Type", contentTypeJSON)
+	rid := h.Get("request-id")
+	if e.Status >= 500 {
+		s.log.ErrorContext(r.Context(), "adminapi request failed", "path", r.URL.Path, "status", e.Status, "error", e.Text, "request_id", rid)
+		generic := *e
+		generic.Text = fmt.Sprintf("The server couldn't complete the request because of an internal error. Report the request id %s to the administrator of the service.", rid)
+		e = &generic
+	} else {
+		s.log.DebugContext(r.Context(), "adminapi request failed", "path", r.URL.Path, "status", e.Status, "error", e.Text, "request_id", rid)
+	}
 	if e.Status == http.StatusUnauthorized {
 		h.Set("WWW-Authenticate", fmt.Sprintf(`Bearer client_id="00000002-0000-0ff1-ce00-000000000000", trusted_issuers="00000001-0000-0000-c000-000000000000@*", token_types="app_asserted_user_v1 service_asserted_app_v1", authorization_uri="%s", error="invalid_token", error_description="%s"`,
-			s.cfg.AuthorizationURI, strings.ReplaceAll(e.Text, `"`, `'`)))
+			quotedText(s.cfg.AuthorizationURI), quotedText(e.Text)))
 	}
-	level := slog.LevelDebug
-	if e.Status >= 500 {
-		level = slog.LevelError
-	}
-	s.log.Log(r.Context(), level, "adminapi request failed", "path", r.URL.Path, "status", e.Status, "error", e.Text,
-		"request_id", h.Get("request-id"))
 	w.WriteHeader(e.Status)
 	w.Write(appendError(nil, e))
+}
+
+// quotedText makes text safe inside a quoted-string of a header: control bytes (a NUL or a
+// line break a request smuggled into a path) become their %XX escapes, quotes become
+// apostrophes and backslashes slashes, so nothing the caller sent can end the string or the
+// header.
+func quotedText(text string) string {
+	var b strings.Builder
+	for i := 0; i < len(text); i++ {
+		switch c := text[i]; {
+		case c < 0x20 || c == 0x7f:
+			fmt.Fprintf(&b, "%%%02X", c)
+		case c == '"':
+			b.WriteByte('\'')
+		case c == '\\':
+			b.WriteByte('/')
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// badJSON is the answer to a body that isn't the JSON expected, in the caller's terms (where
+// the body goes wrong) rather than the decoder's (which names Go types).
+func badJSON(err error) *Error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return errBadRequest(fmt.Sprintf("The request body isn't valid JSON (at byte %d).", syn.Offset))
+	case errors.As(err, &typ) && typ.Field != "":
+		return errBadRequest(fmt.Sprintf("The request body isn't valid: the field '%s' can't be a JSON %s.", typ.Field, typ.Value))
+	case errors.As(err, &typ):
+		return errBadRequest(fmt.Sprintf("The request body isn't valid: it can't be a JSON %s.", typ.Value))
+	}
+	return errBadRequest("The request body isn't valid JSON.")
 }
 
 // invokeBody is the InvokeCommand request body. encoding/json matches its keys in any case.
@@ -264,7 +323,7 @@ func (s *Server) invokeCommand(w http.ResponseWriter, r *http.Request, rt route,
 	var in invokeBody
 	if len(strings.TrimSpace(string(raw))) > 0 {
 		if err := json.Unmarshal(raw, &in); err != nil {
-			s.fail(w, r, errBadRequest("The request body isn't valid JSON: "+err.Error()))
+			s.fail(w, r, badJSON(err))
 			return
 		}
 	}
@@ -596,6 +655,9 @@ func (l *limiter) take(tenant string, now time.Time) (remaining int, reset time.
 // throttle spends a request and sets the Rate-Limit-* headers; it returns the 429 error when
 // the tenant's budget is gone.
 func (s *Server) throttle(w http.ResponseWriter, tenantID string) *Error {
+	if s.cfg.RateLimit < 0 {
+		return nil
+	}
 	now := s.cfg.Now()
 	remaining, reset, ok := s.limiter.take(strings.ToLower(tenantID), now)
 	h := w.Header()
