@@ -44,7 +44,7 @@ func (s *Server) deviceCode(w http.ResponseWriter, r *http.Request, tenant strin
 		scope = f.Get("resource")
 	}
 	now := s.now()
-	dc, uc, ok := s.pending.putDevice(&deviceAuth{tenantSeg: tenant, clientID: app.AppID, appName: app.DisplayName, scope: scope}, now, s.cfg.DeviceCodeLifetime)
+	dc, uc, ok := s.pending.putDevice(&deviceAuth{client: clientKey(r, app.AppID), tenantSeg: tenant, clientID: app.AppID, appName: app.DisplayName, scope: scope}, now, s.cfg.DeviceCodeLifetime)
 	if !ok {
 		s.writeError(w, r, errBusy())
 		return
@@ -138,6 +138,10 @@ func (s *Server) deviceAuth(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, newErr(http.StatusBadRequest, "invalid_request", 900144, "The form could not be parsed: %v.", err))
 		return
 	}
+	if name := duplicated(r.PostForm); name != "" {
+		s.errorPage(w, r, errDuplicated(name))
+		return
+	}
 	typed := r.PostForm.Get("user_code")
 	uc := strings.ToUpper(strings.NewReplacer(" ", "", "-", "", "\t", "").Replace(typed))
 	now := s.now()
@@ -152,5 +156,5 @@ func (s *Server) deviceAuth(w http.ResponseWriter, r *http.Request) {
 			Error: "The code you entered has expired. Get a new code from the device you're trying to sign in to and try again. (AADSTS70019: Verification code expired.)"})
 		return
 	}
-	s.showPassword(w, r, &signin{tenantSeg: d.tenantSeg, clientID: d.clientID, appName: d.appName, deviceCode: dc}, "")
+	s.showPassword(w, r, &signin{client: clientKey(r, d.clientID), tenantSeg: d.tenantSeg, clientID: d.clientID, appName: d.appName, deviceCode: dc}, "")
 }

@@ -15,6 +15,8 @@ type aadError struct {
 	Msg    string // description without the AADSTS prefix or the trace suffix
 	// Suberror refines some errors for MSAL, e.g. basic_action on an MFA requirement.
 	Suberror string
+	// cause is an internal failure behind the error: logged with the trace id, never sent.
+	cause error
 }
 
 func (e *aadError) Error() string { return fmt.Sprintf("AADSTS%d: %s", e.Code, e.Msg) }

@@ -94,13 +94,8 @@ func (s *Server) passwordGrant(w http.ResponseWriter, req *tokenRequest) *aadErr
 	if aerr != nil {
 		return aerr
 	}
-	ok, err := s.cfg.Store.CheckPassword(ctx, user.TenantID, user.UPN, f.Get("password"))
-	if err != nil {
-		return errServer(err)
-	}
-	if !ok {
-		return newErr(http.StatusBadRequest, "invalid_grant", 50126,
-			"Error validating credentials due to invalid username or password. Check the password of '%s'.", user.UPN)
+	if aerr := s.verifyPassword(ctx, user, f.Get("password"), "Check the password of '"+user.UPN+"'."); aerr != nil {
+		return aerr
 	}
 	if aerr := userCanSignIn(user); aerr != nil {
 		return aerr
@@ -137,8 +132,9 @@ func (s *Server) refreshGrant(w http.ResponseWriter, req *tokenRequest) *aadErro
 			"The refresh token has expired due to inactivity. The token was issued on %s and was inactive for 90.00:00:00. Sign in again.", fmtTime(rc.IssuedAt.Time))
 	}
 	if err != nil {
+		s.log.DebugContext(ctx, "identity: refresh token refused", "err", err)
 		return newErr(http.StatusBadRequest, "invalid_grant", 9002313,
-			"Invalid request. Request is malformed or invalid: the refresh_token was not issued by this emulator (%v). Sign in again.", err)
+			"Invalid request. Request is malformed or invalid: the refresh_token was not issued by this emulator, or it was altered. Sign in again.")
 	}
 	if !strings.EqualFold(rc.ClientID, req.clientID) {
 		return newErr(http.StatusBadRequest, "invalid_grant", 70000,

@@ -37,6 +37,16 @@ type Config struct {
 	DeviceCodeInterval time.Duration
 	// DeviceCodeLifetime is how long a device code stays usable; zero means Entra's 15 minutes.
 	DeviceCodeLifetime time.Duration
+	// LockoutThreshold is how many wrong passwords lock an account (smart lockout; zero
+	// means Entra's 10) and LockoutDuration how long the first lockout lasts (zero: 60 s).
+	LockoutThreshold int
+	LockoutDuration  time.Duration
+	// MaxPending bounds the sign-ins (and, separately, the device codes) in progress, and
+	// MaxPendingPerClient those of one client (source address and client id): a client that
+	// starts more loses its oldest, so a flood from one client never shuts out the others.
+	// Zero means 20,000 and 100.
+	MaxPending          int
+	MaxPendingPerClient int
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -53,6 +63,8 @@ type Server struct {
 	refresh refreshCodec
 	// pending holds the short-lived state of browser and device sign-ins.
 	pending *sessions
+	// lock is smart lockout's count of wrong passwords per account.
+	lock *lockout
 }
 
 // MinTokenLifetime is the shortest TokenLifetime New accepts: MSAL treats a token with under
@@ -82,7 +94,8 @@ func New(cfg Config) *Server {
 	if s.cfg.DeviceCodeLifetime <= 0 {
 		s.cfg.DeviceCodeLifetime = 15 * time.Minute
 	}
-	s.pending = newSessions()
+	s.pending = newSessions(cfg.MaxPending, cfg.MaxPendingPerClient)
+	s.lock = newLockout(cfg.LockoutThreshold, cfg.LockoutDuration)
 	return s
 }
 
@@ -165,9 +178,13 @@ func (s *Server) resolveTenant(ctx context.Context, seg, oauthErr string) (tenan
 	return tenantRef{Segment: seg, Tenant: t}, nil
 }
 
+// errServer is the answer to an internal failure: a generic text (the trace id finds the
+// details, which are logged, in the emulator's log) rather than SQL or Go error text.
 func errServer(err error) *aadError {
-	return newErr(http.StatusInternalServerError, "temporarily_unavailable", 90033,
-		"A transient error has occurred in the emulator's directory store: %v. Retry the request; if it keeps failing, check the emulator's log.", err)
+	e := newErr(http.StatusInternalServerError, "temporarily_unavailable", 90033,
+		"A transient error has occurred. Retry the request; if it keeps failing, look for its trace ID in the emulator's log.")
+	e.cause = err
+	return e
 }
 
 // correlationID is the caller's client-request-id (header or query) or a new one.
@@ -218,7 +235,11 @@ func (s *Server) trace(r *http.Request, e *aadError) traced {
 	t := traced{trace: uuid.NewString(), corr: correlationID(r), ts: s.now().UTC().Format("2006-01-02 15:04:05Z")}
 	t.desc = fmt.Sprintf("AADSTS%d: %s\r\nTrace ID: %s\r\nCorrelation ID: %s\r\nTimestamp: %s", e.Code, e.Msg, t.trace, t.corr, t.ts)
 	t.uri = fmt.Sprintf("%s/error?code=%d", s.base, e.Code)
-	s.log.InfoContext(r.Context(), "identity: refused", "path", r.URL.Path, "code", e.Code, "error", e.Err, "msg", e.Msg, "correlation_id", t.corr)
+	if e.cause != nil {
+		s.log.ErrorContext(r.Context(), "identity: internal error", "path", r.URL.Path, "code", e.Code, "cause", e.cause, "trace_id", t.trace, "correlation_id", t.corr)
+	} else {
+		s.log.InfoContext(r.Context(), "identity: refused", "path", r.URL.Path, "code", e.Code, "error", e.Err, "msg", e.Msg, "correlation_id", t.corr)
+	}
 	return t
 }
 

@@ -3,6 +3,9 @@ package identity
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"net"
+	"net/http"
+	"strings"
 	"sync"
 	"time"
 )
@@ -14,9 +17,14 @@ const (
 	signinLifetime = 15 * time.Minute
 	// AuthCodeLifetime is how long an authorization code can be redeemed (Entra: 10 minutes).
 	AuthCodeLifetime = 10 * time.Minute
-	// maxPending bounds each table, so a flood of authorize calls cannot exhaust memory.
-	maxPending = 20000
-	// maxAttempts is how many wrong passwords or verification codes one sign-in may send.
+	// defaultMaxPending bounds the sign-ins and device codes in progress, so a flood of
+	// authorize calls cannot exhaust memory; defaultMaxPendingPerClient bounds one client's.
+	defaultMaxPending          = 20000
+	defaultMaxPendingPerClient = 100
+	// maxCodes bounds the issued authorization codes (each needs a completed sign-in).
+	maxCodes = 20000
+	// maxAttempts is how many wrong verification codes one sign-in may send (wrong passwords
+	// count per account, in lockout).
 	maxAttempts = 10
 )
 
@@ -33,6 +41,7 @@ const (
 // an id the emulator handed out) is refused.
 type signin struct {
 	expires   time.Time
+	client    string // who started it: clientKey
 	stage     signinStage
 	tenantSeg string // the authority's tenant segment
 	clientID  string
@@ -77,6 +86,7 @@ const (
 // (approved) or cancels there (declined).
 type deviceAuth struct {
 	expires   time.Time
+	client    string // who asked for it: clientKey
 	tenantSeg string
 	clientID  string
 	appName   string
@@ -93,21 +103,138 @@ type deviceAuth struct {
 // survive a restart: a user whose sign-in was cut short starts again, as with Entra.
 type sessions struct {
 	mu        sync.Mutex
-	signins   map[string]*signin
+	signins   *pool[*signin]
 	codes     map[string]*authCode
-	devices   map[string]*deviceAuth // by device code
-	userCodes map[string]string      // user code -> device code
-	usedOTPs  map[string]time.Time   // tenant/oid/code -> when it can no longer be valid
+	devices   *pool[*deviceAuth]   // by device code
+	userCodes map[string]string    // user code -> device code
+	usedOTPs  map[string]time.Time // tenant/oid/code -> when it can no longer be valid
 	swept     time.Time
 }
 
-func newSessions() *sessions {
-	return &sessions{
-		signins:   map[string]*signin{},
+func newSessions(maxPending, perClient int) *sessions {
+	if maxPending <= 0 {
+		maxPending = defaultMaxPending
+	}
+	if perClient <= 0 {
+		perClient = defaultMaxPendingPerClient
+	}
+	p := &sessions{
 		codes:     map[string]*authCode{},
-		devices:   map[string]*deviceAuth{},
 		userCodes: map[string]string{},
 		usedOTPs:  map[string]time.Time{},
+	}
+	p.signins = newPool[*signin](maxPending, perClient, nil)
+	p.devices = newPool(maxPending, perClient, func(d *deviceAuth) {
+		// The user code may already belong to a newer device code.
+		if cur, live := p.devices.get(p.userCodes[d.userCode]); !live || cur == d {
+			delete(p.userCodes, d.userCode)
+		}
+	})
+	return p
+}
+
+// clientKey names who starts a sign-in, for the per-client bound: the source address and the
+// client id. Keying on the address alone would let one app's flood lock out every other app
+// behind the same address (all of a machine's tools, or a test suite's clients on loopback).
+func clientKey(r *http.Request, clientID string) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	return host + "|" + strings.ToLower(clientID)
+}
+
+// pool is a table of pending entries bounded overall and per client. A client over its bound
+// loses its own oldest entry; a full table loses the oldest entry of the client holding the
+// most. Callers hold sessions.mu.
+type pool[T any] struct {
+	max, perClient int
+	items          map[string]poolItem[T]
+	byClient       map[string][]string // ids in the order they were added; some may be gone
+	evicted        func(T)
+}
+
+type poolItem[T any] struct {
+	v      T
+	client string
+}
+
+func newPool[T any](max, perClient int, evicted func(T)) *pool[T] {
+	return &pool[T]{max: max, perClient: perClient, items: map[string]poolItem[T]{}, byClient: map[string][]string{}, evicted: evicted}
+}
+
+func (p *pool[T]) get(id string) (T, bool) {
+	it, ok := p.items[id]
+	return it.v, ok
+}
+
+func (p *pool[T]) remove(id string) { delete(p.items, id) }
+
+func (p *pool[T]) full() bool { return len(p.items) >= p.max }
+
+// live is the client's ids still in the table, oldest first.
+func (p *pool[T]) live(client string) []string {
+	q := p.byClient[client][:0]
+	for _, id := range p.byClient[client] {
+		if _, ok := p.items[id]; ok {
+			q = append(q, id)
+		}
+	}
+	if len(q) == 0 {
+		delete(p.byClient, client)
+		return nil
+	}
+	p.byClient[client] = q
+	return q
+}
+
+func (p *pool[T]) evictOldest(client string) {
+	q := p.live(client)
+	if len(q) == 0 {
+		return
+	}
+	it := p.items[q[0]]
+	delete(p.items, q[0])
+	p.byClient[client] = q[1:]
+	if p.evicted != nil {
+		p.evicted(it.v)
+	}
+}
+
+// put adds v under id for client, making room as the bounds require.
+func (p *pool[T]) put(id, client string, v T) {
+	for len(p.live(client)) >= p.perClient {
+		p.evictOldest(client)
+	}
+	for len(p.items) >= p.max {
+		heaviest, n := "", 0
+		for c, ids := range p.byClient {
+			if len(ids) > n {
+				heaviest, n = c, len(ids)
+			}
+		}
+		if heaviest == "" {
+			break
+		}
+		p.evictOldest(heaviest)
+		p.live(heaviest)
+	}
+	p.items[id] = poolItem[T]{v: v, client: client}
+	p.byClient[client] = append(p.byClient[client], id)
+}
+
+// sweep removes the entries drop selects and forgets ids that are gone.
+func (p *pool[T]) sweep(drop func(T) bool) {
+	for id, it := range p.items {
+		if drop(it.v) {
+			delete(p.items, id)
+			if p.evicted != nil {
+				p.evicted(it.v)
+			}
+		}
+	}
+	for c := range p.byClient {
+		p.live(c)
 	}
 }
 
@@ -118,17 +245,13 @@ func randomID(n int) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// sweep drops expired entries, at most once a minute. Callers hold mu.
+// sweep drops expired entries, at most once a minute unless a table is full. Callers hold mu.
 func (p *sessions) sweep(now time.Time) {
-	if now.Sub(p.swept) < time.Minute && len(p.signins) < maxPending && len(p.codes) < maxPending && len(p.devices) < maxPending {
+	if now.Sub(p.swept) < time.Minute && !p.signins.full() && len(p.codes) < maxCodes && !p.devices.full() {
 		return
 	}
 	p.swept = now
-	for k, v := range p.signins {
-		if now.After(v.expires) {
-			delete(p.signins, k)
-		}
-	}
+	p.signins.sweep(func(sg *signin) bool { return now.After(sg.expires) })
 	for k, v := range p.codes {
 		if now.After(v.expires) {
 			delete(p.codes, k)
@@ -139,26 +262,19 @@ func (p *sessions) sweep(now time.Time) {
 			delete(p.usedOTPs, k)
 		}
 	}
-	for k, v := range p.devices {
-		// Keep expired device codes a while, so a late poll hears expired_token.
-		if now.After(v.expires.Add(10 * time.Minute)) {
-			delete(p.devices, k)
-			delete(p.userCodes, v.userCode)
-		}
-	}
+	// Keep expired device codes a while, so a late poll hears expired_token.
+	p.devices.sweep(func(d *deviceAuth) bool { return now.After(d.expires.Add(10 * time.Minute)) })
 }
 
-// putSignin stores sg under a new id and returns the id; false when the table is full.
+// putSignin stores sg under a new id and returns the id. A client with too many sign-ins in
+// progress loses its oldest.
 func (p *sessions) putSignin(sg *signin, now time.Time) (string, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.sweep(now)
-	if len(p.signins) >= maxPending {
-		return "", false
-	}
 	id := randomID(32)
 	sg.expires = now.Add(signinLifetime)
-	p.signins[id] = sg
+	p.signins.put(id, sg.client, sg)
 	return id, true
 }
 
@@ -167,8 +283,8 @@ func (p *sessions) putSignin(sg *signin, now time.Time) (string, bool) {
 func (p *sessions) takeSignin(id string, now time.Time) *signin {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	sg := p.signins[id]
-	delete(p.signins, id)
+	sg, _ := p.signins.get(id)
+	p.signins.remove(id)
 	if sg == nil || now.After(sg.expires) {
 		return nil
 	}
@@ -180,7 +296,7 @@ func (p *sessions) putCode(c *authCode, now time.Time) (string, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.sweep(now)
-	if len(p.codes) >= maxPending {
+	if len(p.codes) >= maxCodes {
 		return "", false
 	}
 	code := "0.emu." + randomID(48)
@@ -232,9 +348,6 @@ func (p *sessions) putDevice(d *deviceAuth, now time.Time, life time.Duration) (
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.sweep(now)
-	if len(p.devices) >= maxPending {
-		return "", "", false
-	}
 	for {
 		userCode = newUserCode()
 		if _, taken := p.userCodes[userCode]; !taken {
@@ -244,7 +357,7 @@ func (p *sessions) putDevice(d *deviceAuth, now time.Time, life time.Duration) (
 	deviceCode = "DAQABIQEAAAD" + randomID(96)
 	d.userCode = userCode
 	d.expires = now.Add(life)
-	p.devices[deviceCode] = d
+	p.devices.put(deviceCode, d.client, d)
 	p.userCodes[userCode] = deviceCode
 	return deviceCode, userCode, true
 }
@@ -257,7 +370,7 @@ func (p *sessions) deviceByUserCode(userCode string, now time.Time) (deviceCode 
 	if !found {
 		return "", d, false
 	}
-	dp := p.devices[deviceCode]
+	dp, _ := p.devices.get(deviceCode)
 	if dp == nil {
 		return "", d, false
 	}
@@ -268,7 +381,7 @@ func (p *sessions) deviceByUserCode(userCode string, now time.Time) (deviceCode 
 func (p *sessions) settleDevice(deviceCode string, now time.Time, tenantID, oid string, amr []string) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	d := p.devices[deviceCode]
+	d, _ := p.devices.get(deviceCode)
 	if d == nil || d.status != devicePending || now.After(d.expires) {
 		return false
 	}
@@ -298,7 +411,7 @@ const (
 func (p *sessions) pollDevice(deviceCode string, now time.Time, interval time.Duration) (deviceAuth, pollState) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	d := p.devices[deviceCode]
+	d, _ := p.devices.get(deviceCode)
 	if d == nil {
 		return deviceAuth{}, pollUnknown
 	}
@@ -308,10 +421,10 @@ func (p *sessions) pollDevice(deviceCode string, now time.Time, interval time.Du
 	case now.After(d.expires):
 		return *d, pollExpired
 	case d.status == deviceDeclined:
-		delete(p.devices, deviceCode)
+		p.devices.remove(deviceCode)
 		return *d, pollDeclined
 	case d.status == deviceApproved:
-		delete(p.devices, deviceCode)
+		p.devices.remove(deviceCode)
 		return *d, pollApproved
 	case !last.IsZero() && now.Sub(last) < interval/5:
 		// Only a client far faster than the interval hears slow_down: MSAL Node treats it as

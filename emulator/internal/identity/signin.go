@@ -57,7 +57,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, tenant string
 		return
 	}
 	sg := &signin{
-		tenantSeg: tenant, clientID: app.AppID, appName: app.DisplayName,
+		client: clientKey(r, app.AppID), tenantSeg: tenant, clientID: app.AppID, appName: app.DisplayName,
 		redirectURI: redirect, state: q.Get("state"), username: strings.TrimSpace(q.Get("login_hint")),
 		responseMode: strings.ToLower(q.Get("response_mode")), nonce: q.Get("nonce"),
 	}
@@ -220,6 +220,10 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := r.PostForm
+	if name := duplicated(f); name != "" {
+		s.errorPage(w, r, errDuplicated(name))
+		return
+	}
 	sg := s.pending.takeSignin(f.Get("flow"), s.now())
 	if sg == nil {
 		s.errorPage(w, r, newErr(http.StatusBadRequest, "invalid_request", 50089,
@@ -244,12 +248,6 @@ func (s *Server) checkPassword(w http.ResponseWriter, r *http.Request, sg *signi
 	ctx, f := r.Context(), r.PostForm
 	username := strings.TrimSpace(f.Get("username"))
 	sg.username = username
-	sg.attempts++
-	if sg.attempts > maxAttempts {
-		s.failSignin(w, r, sg, newErr(http.StatusBadRequest, "invalid_grant", 50053,
-			"Your account is locked because you've tried to sign in too many times with an incorrect user ID or password. Start the sign-in again."))
-		return
-	}
 	if username == "" {
 		s.showPassword(w, r, sg, "Enter a valid email address, phone number, or Skype name.")
 		return
@@ -264,14 +262,8 @@ func (s *Server) checkPassword(w http.ResponseWriter, r *http.Request, sg *signi
 		s.showPasswordErr(w, r, sg, aerr)
 		return
 	}
-	ok, err := s.cfg.Store.CheckPassword(ctx, user.TenantID, user.UPN, f.Get("password"))
-	if err != nil {
-		s.showPasswordErr(w, r, sg, errServer(err))
-		return
-	}
-	if !ok {
-		s.showPassword(w, r, sg, pageError(newErr(http.StatusBadRequest, "invalid_grant", 50126,
-			"Error validating credentials due to invalid username or password. Your account or password is incorrect.")))
+	if aerr := s.verifyPassword(ctx, user, f.Get("password"), "Your account or password is incorrect."); aerr != nil {
+		s.showPasswordErr(w, r, sg, aerr)
 		return
 	}
 	if aerr := userCanSignIn(user); aerr != nil {
@@ -302,7 +294,6 @@ func (s *Server) checkPassword(w http.ResponseWriter, r *http.Request, sg *signi
 			Msg: "Due to a configuration change made by your administrator, or because you moved to a new location, you must enroll in multi-factor authentication. The emulator cannot enroll an authenticator: give the user a TOTP secret in the emulator's store."})
 		return
 	}
-	sg.attempts = 0
 	s.showMFA(w, r, sg, "")
 }
 

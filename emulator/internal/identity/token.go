@@ -3,6 +3,8 @@ package identity
 import (
 	"errors"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -270,5 +272,30 @@ func (s *Server) postForm(w http.ResponseWriter, r *http.Request) bool {
 			"The request body must be application/x-www-form-urlencoded: %v.", err))
 		return false
 	}
+	if name := duplicated(r.PostForm); name != "" {
+		s.writeError(w, r, errDuplicated(name))
+		return false
+	}
 	return true
+}
+
+// duplicated names a parameter a form carries more than once (the first in sorted order),
+// or is empty. Entra refuses such a request rather than pick one of the values.
+func duplicated(f url.Values) string {
+	var names []string
+	for k, v := range f {
+		if len(v) > 1 {
+			names = append(names, k)
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	slices.Sort(names)
+	return names[0]
+}
+
+func errDuplicated(name string) *aadError {
+	return newErr(http.StatusBadRequest, "invalid_request", 9000411,
+		"The request is not properly formatted. The parameter '%s' is duplicated.", name)
 }
