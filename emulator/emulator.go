@@ -34,6 +34,13 @@ import (
 // that token caches (keyed by authority host:port) stay warm across restarts.
 const DefaultAddr = "127.0.0.1:10443"
 
+// The admin API's default request budget per tenant: what one capture of the service showed
+// (Rate-Limit-Limit: 30000), per hour.
+const (
+	DefaultRateLimit  = exchange.DefaultRateLimit
+	DefaultRateWindow = exchange.DefaultRateWindow
+)
+
 // InfoFile is the name of the file, in the data folder, that tells clients how to connect.
 const InfoFile = "emulator.json"
 
@@ -46,8 +53,15 @@ type Config struct {
 	DataDir string
 	// Seed names the data an empty store starts with: "demo" (default), "large" or "msp".
 	Seed string
-	// RateLimit is the per-tenant request budget behind Rate-Limit-* and 429 (0: the default).
-	RateLimit int
+	// RateLimit is the per-tenant request budget per RateWindow behind Rate-Limit-* and 429
+	// (0: the service's 30,000 per hour). RateLimitOff turns the limit off.
+	RateLimit    int
+	RateWindow   time.Duration
+	RateLimitOff bool
+	// LockoutThreshold is how many wrong passwords lock an account (Entra's smart lockout:
+	// 10 when 0) and LockoutDuration how long it stays locked (60 seconds when 0).
+	LockoutThreshold int
+	LockoutDuration  time.Duration
 	// TokenLifetime of issued access tokens (1h when 0).
 	TokenLifetime time.Duration
 	Logger        *slog.Logger
@@ -181,6 +195,7 @@ type Emulator struct {
 	srv     *http.Server
 	ln      net.Listener
 	tempDir string
+	lock    *dataLock
 	roots   *x509.CertPool
 	done    chan error
 
@@ -189,7 +204,9 @@ type Emulator struct {
 	closeErr     error
 }
 
-// Start opens (or creates and seeds) the store, listens and serves until Close or ctx ends.
+// Start locks the data folder, listens, then opens (or creates and seeds) the store and serves
+// until Close or ctx ends. Nothing but the lock is written to the folder before the port is
+// bound, and a folder another emulator holds is refused with that emulator's process id.
 func Start(ctx context.Context, cfg Config) (*Emulator, error) {
 	log := cfg.Logger
 	if log == nil {
@@ -210,9 +227,25 @@ func Start(ctx context.Context, cfg Config) (*Emulator, error) {
 	ok := false
 	defer func() {
 		if !ok {
+			if e.srv != nil {
+				_ = e.srv.Close()
+			}
 			e.cleanup()
 		}
 	}()
+	var err error
+	if e.lock, err = lockDataDir(dir); err != nil {
+		return nil, err
+	}
+
+	addr := cfg.Addr
+	if addr == "" {
+		addr = DefaultAddr
+	}
+	if e.ln, err = net.Listen("tcp", addr); err != nil {
+		return nil, fmt.Errorf("listen on %s: %w (is another program using the port? use --addr 127.0.0.1:0 for a free port)", addr, err)
+	}
+	e.URL = "https://" + e.ln.Addr().String()
 
 	// A temporary data folder may reuse this process's RSA keys: fresh starts in milliseconds.
 	shared := cfg.DataDir == ""
@@ -231,15 +264,6 @@ func Start(ctx context.Context, cfg Config) (*Emulator, error) {
 	if err != nil {
 		return nil, err
 	}
-
-	addr := cfg.Addr
-	if addr == "" {
-		addr = DefaultAddr
-	}
-	if e.ln, err = net.Listen("tcp", addr); err != nil {
-		return nil, fmt.Errorf("listen on %s: %w (is another emulator running? use --addr 127.0.0.1:0 for a free port)", addr, err)
-	}
-	e.URL = "https://" + e.ln.Addr().String()
 	e.roots = x509.NewCertPool()
 	caPEM, err := os.ReadFile(p.caFile)
 	if err != nil {
@@ -247,18 +271,23 @@ func Start(ctx context.Context, cfg Config) (*Emulator, error) {
 	}
 	e.roots.AppendCertsFromPEM(caPEM)
 
+	rateLimit := cfg.RateLimit
+	if cfg.RateLimitOff {
+		rateLimit = -1
+	}
 	resources := append(append([]string{e.URL}, exchangeResources...), compliance.Resources...)
 	ex := exchange.New(exchange.Config{
 		Store: e.store, Keys: keys, BaseURL: e.URL, Audiences: append([]string{e.URL}, exchangeResources...),
-		RateLimit: cfg.RateLimit, Logger: log, AuthorizationURI: e.URL + "/common/oauth2/authorize",
+		RateLimit: rateLimit, RateWindow: cfg.RateWindow, Logger: log, AuthorizationURI: e.URL + "/common/oauth2/authorize",
 	})
 	cc := compliance.New(compliance.Config{
 		Store: e.store, Keys: keys, BaseURL: e.URL, Audiences: append([]string{e.URL}, compliance.Resources...),
-		RateLimit: cfg.RateLimit, Logger: log, AuthorizationURI: e.URL + "/common/oauth2/authorize",
+		RateLimit: rateLimit, RateWindow: cfg.RateWindow, Logger: log, AuthorizationURI: e.URL + "/common/oauth2/authorize",
 	})
 	id := identity.New(identity.Config{
 		Store: e.store, Keys: keys, BaseURL: e.URL, Resources: resources,
 		TokenLifetime: cfg.TokenLifetime, Logger: log,
+		LockoutThreshold: cfg.LockoutThreshold, LockoutDuration: cfg.LockoutDuration,
 	})
 	miInfo, mi, err := managedIdentities(dir, cfg, e.URL, p, tenants, managedidentity.Config{
 		Store: e.store, Keys: keys, Resources: resources, TokenLifetime: cfg.TokenLifetime, Logger: log,
@@ -306,20 +335,97 @@ var exchangeResources = []string{
 // route sends Security & Compliance (region discovery, the region endpoint, compliance tokens at
 // the front door) to cc, the rest of
 // /adminapi/ to Exchange, the managed identity endpoints to mi and everything else to Entra ID.
+// Every path is matched in its canonical form (canonicalPath), and no answer carries a raw
+// control byte in a header, whatever the request smuggled into a path or query.
 func route(ex http.Handler, cc *compliance.Server, id, mi http.Handler, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		if p := canonicalPath(r.URL.Path); p != r.URL.Path {
+			r2, u := *r, *r.URL
+			u.Path, u.RawPath = p, ""
+			r2.URL = &u
+			r = &r2
+		}
+		w = &headerGuard{ResponseWriter: w}
+		p := r.URL.Path
 		if cc.Handles(r) {
 			cc.ServeHTTP(w, r)
-		} else if strings.HasPrefix(strings.ToLower(r.URL.Path), "/adminapi/") {
+		} else if strings.HasPrefix(p, "/adminapi/") {
 			ex.ServeHTTP(w, r)
-		} else if managedidentity.Handles(r.URL.Path) {
+		} else if managedidentity.Handles(p) {
 			mi.ServeHTTP(w, r)
 		} else {
 			id.ServeHTTP(w, r)
 		}
 		log.Debug("request", "method", r.Method, "path", r.URL.Path, "took", time.Since(start))
 	})
+}
+
+// canonicalPath is the path every endpoint routes on: exchange.CleanPath (dot segments,
+// duplicate and trailing slashes) with the fixed words of the admin API in lower case, since
+// the service matches paths case-insensitively (/AdminApi/v1.0/... is how several well-known
+// clients write them).
+func canonicalPath(p string) string {
+	p = exchange.CleanPath(p)
+	seg := strings.SplitN(p, "/", 5) // "", first, second, third, rest
+	lower := func(i int, word string) {
+		if i < len(seg) && strings.EqualFold(seg[i], word) {
+			seg[i] = word
+		}
+	}
+	lower(1, "adminapi")
+	if len(seg) > 1 && strings.EqualFold(seg[1], "compliance") {
+		seg[1] = "compliance"
+		lower(3, "adminapi")
+	}
+	return strings.Join(seg, "/")
+}
+
+// headerGuard escapes control bytes in the answer's header values before they are sent: Go's
+// server replaces only line breaks, so a NUL a request put in a tenant segment or a
+// client-request-id would otherwise reach the wire as it is.
+type headerGuard struct {
+	http.ResponseWriter
+	sent bool
+}
+
+func (g *headerGuard) WriteHeader(code int) {
+	if !g.sent && code >= 200 {
+		g.sent = true
+		for k, vs := range g.Header() {
+			for i, v := range vs {
+				vs[i] = headerSafe(v)
+			}
+			g.Header()[k] = vs
+		}
+	}
+	g.ResponseWriter.WriteHeader(code)
+}
+
+func (g *headerGuard) Write(b []byte) (int, error) {
+	if !g.sent {
+		g.WriteHeader(http.StatusOK)
+	}
+	return g.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection (flushes, deadlines).
+func (g *headerGuard) Unwrap() http.ResponseWriter { return g.ResponseWriter }
+
+// headerSafe replaces the control bytes of a header value (all but tab) by %XX escapes.
+func headerSafe(v string) string {
+	if !strings.ContainsFunc(v, func(r rune) bool { return (r < 0x20 && r != '\t') || r == 0x7f }) {
+		return v
+	}
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; (c < 0x20 && c != '\t') || c == 0x7f {
+			fmt.Fprintf(&b, "%%%02X", c)
+		} else {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 // HTTPClient returns a client that trusts the emulator's CA.
@@ -375,6 +481,10 @@ func (e *Emulator) cleanup() error {
 	if e.store != nil {
 		errs = append(errs, e.store.Close())
 		e.store = nil
+	}
+	if e.lock != nil {
+		errs = append(errs, e.lock.release())
+		e.lock = nil
 	}
 	if e.tempDir != "" {
 		errs = append(errs, os.RemoveAll(e.tempDir))
@@ -484,8 +594,14 @@ func writeJSON(path string, v any) error {
 	if err != nil {
 		return err
 	}
+	return writeFileAtomic(path, append(b, '\n'))
+}
+
+// writeFileAtomic writes a file readable by its owner only, through a temporary file and a
+// rename, so a reader never sees half of it.
+func writeFileAtomic(path string, b []byte) error {
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return os.Rename(tmp, path)

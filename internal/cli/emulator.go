@@ -7,6 +7,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -30,6 +31,9 @@ type EmulatorStartOptions struct {
 	Verbose bool
 	// ArcKeyDir is where the Azure Arc endpoint writes its challenge key files.
 	ArcKeyDir string
+	// RateLimit is the per-tenant request budget per RateWindow; 0 turns the limit off.
+	RateLimit  int
+	RateWindow time.Duration
 }
 
 func newEmulatorStartCmd(f *Factory) *cobra.Command {
@@ -53,10 +57,18 @@ demo tenant contoso.onmicrosoft.com (--seed large: 100,000 mailboxes). Then, in 
 	cmd.Flags().StringVar(&o.Seed, "seed", "demo", "data for an empty database: demo, large or msp (a partner with 200 more customer tenants)")
 	cmd.Flags().BoolVarP(&o.Verbose, "verbose", "v", false, "log every request")
 	cmd.Flags().StringVar(&o.ArcKeyDir, "arc-key-dir", "", "folder for the Azure Arc endpoint's challenge key files (default: the data folder's azcmagent-tokens; MSAL and azure-identity read them only from /var/opt/azcmagent/tokens on Linux)")
+	cmd.Flags().IntVar(&o.RateLimit, "rate-limit", emulator.DefaultRateLimit, "requests per tenant per --rate-window before the admin API answers 429; 0 turns the limit off")
+	cmd.Flags().DurationVar(&o.RateWindow, "rate-window", emulator.DefaultRateWindow, "the window of --rate-limit, e.g. 1m or 1h")
 	return cmd
 }
 
 func runEmulatorStart(ctx context.Context, f *Factory, o *EmulatorStartOptions) error {
+	if o.RateLimit < 0 {
+		return fmt.Errorf("--rate-limit must be 0 (off) or a positive number of requests, not %d", o.RateLimit)
+	}
+	if o.RateWindow <= 0 {
+		return fmt.Errorf("--rate-window must be a positive duration such as 1m or 1h, not %s", o.RateWindow)
+	}
 	dir := o.DataDir
 	if dir == "" {
 		home, err := f.Home()
@@ -73,7 +85,8 @@ func runEmulatorStart(ctx context.Context, f *Factory, o *EmulatorStartOptions) 
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	fmt.Fprintf(f.IO.ErrOut, "Starting the emulator (data in %s)...\n", dir)
-	e, err := emulator.Start(ctx, emulator.Config{Addr: o.Addr, DataDir: dir, Seed: o.Seed, Logger: log, ArcKeyDir: o.ArcKeyDir})
+	e, err := emulator.Start(ctx, emulator.Config{Addr: o.Addr, DataDir: dir, Seed: o.Seed, Logger: log, ArcKeyDir: o.ArcKeyDir,
+		RateLimit: o.RateLimit, RateWindow: o.RateWindow, RateLimitOff: o.RateLimit == 0})
 	if err != nil {
 		return err
 	}
