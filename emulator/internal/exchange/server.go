@@ -222,14 +222,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// fail writes an error answer. A server-side failure (5xx) is logged in full and answered
+// fail writes an error answer. An internal failure (500) is logged in full and answered
 // with a generic text and the request id: internal details (SQL, Go errors, panics) stay in
 // the log, where an administrator finds them by that id.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, e *Error) {
 	h := w.Header()
 	h.Set("Content-Type", contentTypeJSON)
 	rid := h.Get("request-id")
-	if e.Status >= 500 {
+	if e.Status == http.StatusInternalServerError {
 		s.log.ErrorContext(r.Context(), "adminapi request failed", "path", r.URL.Path, "status", e.Status, "error", e.Text, "request_id", rid)
 		generic := *e
 		generic.Text = fmt.Sprintf("The server couldn't complete the request because of an internal error. Report the request id %s to the administrator of the service.", rid)
