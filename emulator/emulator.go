@@ -335,19 +335,21 @@ var exchangeResources = []string{
 // route sends Security & Compliance (region discovery, the region endpoint, compliance tokens at
 // the front door) to cc, the rest of
 // /adminapi/ to Exchange, the managed identity endpoints to mi and everything else to Entra ID.
-// Every path is matched in its canonical form (canonicalPath), and no answer carries a raw
-// control byte in a header, whatever the request smuggled into a path or query.
+// Every path is matched in its canonical form (exchange.CleanPath: dot segments, duplicate and
+// trailing slashes; each endpoint matches its fixed words in any case, as the service does),
+// and no answer carries a raw control byte in a header, whatever the request smuggled into a
+// path or query.
 func route(ex http.Handler, cc *compliance.Server, id, mi http.Handler, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		if p := canonicalPath(r.URL.Path); p != r.URL.Path {
+		if p := exchange.CleanPath(r.URL.Path); p != r.URL.Path {
 			r2, u := *r, *r.URL
 			u.Path, u.RawPath = p, ""
 			r2.URL = &u
 			r = &r2
 		}
 		w = &headerGuard{ResponseWriter: w}
-		p := r.URL.Path
+		p := strings.ToLower(r.URL.Path)
 		if cc.Handles(r) {
 			cc.ServeHTTP(w, r)
 		} else if strings.HasPrefix(p, "/adminapi/") {
@@ -359,26 +361,6 @@ func route(ex http.Handler, cc *compliance.Server, id, mi http.Handler, log *slo
 		}
 		log.Debug("request", "method", r.Method, "path", r.URL.Path, "took", time.Since(start))
 	})
-}
-
-// canonicalPath is the path every endpoint routes on: exchange.CleanPath (dot segments,
-// duplicate and trailing slashes) with the fixed words of the admin API in lower case, since
-// the service matches paths case-insensitively (/AdminApi/v1.0/... is how several well-known
-// clients write them).
-func canonicalPath(p string) string {
-	p = exchange.CleanPath(p)
-	seg := strings.SplitN(p, "/", 5) // "", first, second, third, rest
-	lower := func(i int, word string) {
-		if i < len(seg) && strings.EqualFold(seg[i], word) {
-			seg[i] = word
-		}
-	}
-	lower(1, "adminapi")
-	if len(seg) > 1 && strings.EqualFold(seg[1], "compliance") {
-		seg[1] = "compliance"
-		lower(3, "adminapi")
-	}
-	return strings.Join(seg, "/")
 }
 
 // headerGuard escapes control bytes in the answer's header values before they are sent: Go's
