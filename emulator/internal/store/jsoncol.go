@@ -107,6 +107,7 @@ type jsonDecoder struct {
 	i     int
 	depth int
 	in    interner
+	ints  bool // integral numbers as int64 (object Props), not float64
 }
 
 // decodeExtra decodes an Extra column: what json.Unmarshal(s, &map[string]any) gives.
@@ -125,6 +126,56 @@ func decodeExtra(s string, in interner) (map[string]any, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// decodeProps decodes an object's Props column: decodeExtra, with integral numbers as int64.
+func decodeProps(s string, in interner) (map[string]any, error) {
+	d := jsonDecoder{s: s, in: in, ints: true}
+	d.space()
+	if d.i < len(d.s) && d.s[d.i] == '{' {
+		if v, err := d.object(); err == nil {
+			if d.space(); d.i == len(d.s) {
+				return v, nil
+			}
+		}
+	}
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return nil, err
+	}
+	if dec.More() {
+		return nil, errors.New("store: trailing data after the properties")
+	}
+	for k, v := range m {
+		m[k] = intsFromNumbers(v)
+	}
+	return m, nil
+}
+
+// intsFromNumbers turns the json.Numbers of a UseNumber decoding into int64 (integral) or
+// float64, as decodeProps gives them.
+func intsFromNumbers(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if !strings.ContainsAny(string(x), ".eE") {
+			if n, err := x.Int64(); err == nil {
+				return n
+			}
+		}
+		f, _ := x.Float64()
+		return f
+	case []any:
+		for i := range x {
+			x[i] = intsFromNumbers(x[i])
+		}
+	case map[string]any:
+		for k := range x {
+			x[k] = intsFromNumbers(x[k])
+		}
+	}
+	return v
 }
 
 // decodeStrings decodes a JSON array of strings: what json.Unmarshal(s, &[]string) gives.
@@ -318,6 +369,11 @@ func (d *jsonDecoder) number() (any, error) {
 	lit := d.s[start:d.i]
 	if !validNumber(lit) {
 		return nil, errJSONShape
+	}
+	if d.ints && !strings.ContainsAny(lit, ".eE") {
+		if n, err := strconv.ParseInt(lit, 10, 64); err == nil {
+			return n, nil
+		}
 	}
 	f, err := strconv.ParseFloat(lit, 64)
 	if err != nil {

@@ -106,15 +106,13 @@ func (s *SQLite) Recipients(ctx context.Context, q RecipientQuery) ([]Recipient,
 	args := []any{idOrNew(q.TenantID)}
 	where.WriteString(`tenant_id = ?`)
 	if len(q.Types) > 0 {
-		where.WriteString(` AND type_details_lc IN (`)
+		// One variable for any number of types: SQLite allows 32,766.
+		where.WriteString(` AND type_details_lc IN (SELECT value FROM json_each(?))`)
+		types := make([]string, len(q.Types))
 		for i, t := range q.Types {
-			if i > 0 {
-				where.WriteString(`, `)
-			}
-			where.WriteString(`?`)
-			args = append(args, lc(t))
+			types[i] = lc(t)
 		}
-		where.WriteString(`)`)
+		args = append(args, jsonList(types))
 	}
 	if q.After != "" {
 		name, guid, err := decodeCursor(q.After)

@@ -19,7 +19,8 @@ const MemoryPath = ":memory:"
 
 // SQLite is the embedded Store: one database file in WAL mode, safe for concurrent use.
 type SQLite struct {
-	db *sql.DB
+	db    *sql.DB
+	stmts stmts
 }
 
 var _ Store = (*SQLite)(nil)
@@ -67,11 +68,17 @@ func Open(ctx context.Context, path string) (*SQLite, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
+	if err := s.prepareObjectStmts(ctx); err != nil {
+		s.closeStmts()
+		db.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
 	return s, nil
 }
 
 // Close closes the database; data written so far are durable.
 func (s *SQLite) Close() error {
+	s.closeStmts()
 	if _, err := s.db.Exec("PRAGMA optimize"); err != nil {
 		s.db.Close()
 		return fmt.Errorf("store: close: %w", err)
@@ -195,6 +202,8 @@ CREATE INDEX recipient_addresses_guid ON recipient_addresses(guid);
 `,
 	// 2: partner directory: groups, partner relationships (DAP, GDAP), guest links.
 	partnersMigration,
+	// 3: generic objects (objects_sqlite.go).
+	migrationObjects,
 }
 
 // migrate applies, each in its own transaction, the migrations the database has not seen.

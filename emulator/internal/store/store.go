@@ -1,7 +1,3 @@
-// Package store is the emulator's persistent state: tenants, their directory (users, apps and
-// certificates) and their Exchange Online objects (accepted domains, recipients). The Store
-// interface is what the identity and exchange handlers use; Open returns the embedded SQLite
-// implementation, and the conformance tests in this package hold any implementation to it.
 package store
 
 import (
@@ -125,6 +121,9 @@ type RecipientQuery struct {
 // Store is the emulator's state. Implementations are safe for concurrent use. Lookups that match
 // nothing return an error wrapping ErrNotFound.
 type Store interface {
+	// ObjectStore holds the tenants' Exchange objects (objects.go).
+	ObjectStore
+
 	// Tenant finds a tenant by GUID, initial domain or any accepted domain (any case).
 	Tenant(ctx context.Context, nameOrID string) (Tenant, error)
 	Tenants(ctx context.Context) ([]Tenant, error)
