@@ -35,6 +35,9 @@ func (t *publicTenantSource) Tenant() string { return t.tenant }
 func (t *publicTenantSource) Token(ctx context.Context, scope string) (Token, error) {
 	t.p.mu.Lock()
 	acct, err := t.p.findAccount(ctx)
+	if err == nil && t.p.account.IsZero() {
+		t.p.account = acct // found once for every tenant
+	}
 	t.p.mu.Unlock()
 	if err != nil {
 		return Token{}, err

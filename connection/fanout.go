@@ -9,9 +9,11 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/cache"
 	"github.com/google/uuid"
 
 	"github.com/exoctl/exoctl/auth"
+	"github.com/exoctl/exoctl/auth/tokencache"
 	"github.com/exoctl/exoctl/cloud"
 	"github.com/exoctl/exoctl/exo"
 )
@@ -104,10 +106,18 @@ func (s *Store) Targets(ps []*Profile) []Target {
 // of the saved account, no prompt), a multi-tenant app with its certificate. Each session is
 // the tenant's (InvokeCommand on it, DelegatedOrganization set). Brought tokens and managed
 // identities serve their own tenant only.
-func (s *Store) Tenants(p *Profile, tenants []string) ([]Target, error) {
-	opts, err := s.options(p)
+//
+// The connection's token cache is read once and written once, by save: every customer's token
+// lands in memory meanwhile, instead of each of them rewriting the encrypted file. Call save
+// when the fan-out is over (the tokens then serve the next run within their lifetime).
+func (s *Store) Tenants(p *Profile, tenants []string) (targets []Target, save func(context.Context) error, err error) {
+	var bc *batchCache
+	opts, err := s.optionsWith(p, func(c *tokencache.Cache) cache.ExportReplace {
+		bc = &batchCache{inner: c}
+		return bc
+	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var forTenant func(string) auth.TenantSource
 	switch src := opts.Credential.(type) {
@@ -115,30 +125,30 @@ func (s *Store) Tenants(p *Profile, tenants []string) ([]Target, error) {
 		forTenant = src.ForTenant
 	default:
 		if opts.Certificate == nil || opts.AppID == "" {
-			return nil, fmt.Errorf("connection %d signs in with %s, which serves its own tenant only: --tenants needs a connection of a partner's user or of a multi-tenant app with a certificate", p.ID, p.Method)
+			return nil, nil, fmt.Errorf("connection %d signs in with %s, which serves its own tenant only: --tenants needs a connection of a partner's user or of a multi-tenant app with a certificate", p.ID, p.Method)
 		}
 		if opts.HTTPClient == nil {
 			if opts.HTTPClient, err = exo.HTTPClient(opts.CAFile); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 		au, err := authorityURI(opts.Environment, opts.AuthorityURI)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		authority, err := cloud.Authority(au, p.Organization)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		cs, err := auth.NewCertificateSource(auth.ConfidentialConfig{
 			Authority: authority, ClientID: opts.AppID, HTTPClient: opts.HTTPClient, Cache: opts.TokenCache,
 		}, *opts.Certificate)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		forTenant = cs.ForTenant
 	}
-	out := make([]Target, 0, len(tenants))
+	targets = make([]Target, 0, len(tenants))
 	for _, t := range tenants {
 		o := opts
 		o.Credential = forTenant(t)
@@ -147,7 +157,7 @@ func (s *Store) Tenants(p *Profile, tenants []string) ([]Target, error) {
 		o.ConnectionID = uuid.NewString()
 		prof := *p
 		prof.DelegatedOrganization = t
-		out = append(out, Target{Tenant: t, open: func(ctx context.Context) (*exo.Session, error) {
+		targets = append(targets, Target{Tenant: t, open: func(ctx context.Context) (*exo.Session, error) {
 			sess, err := exo.Connect(ctx, o)
 			if err != nil {
 				return nil, connectHint(err, &prof, o.ConnectionURI, "--tenants")
@@ -156,7 +166,52 @@ func (s *Store) Tenants(p *Profile, tenants []string) ([]Target, error) {
 			return sess, nil
 		}})
 	}
-	return out, nil
+	return targets, bc.save, nil
+}
+
+// batchCache loads a persistent token cache into MSAL's memory once and writes it back once,
+// on save: a fan-out over hundreds of tenants then costs two file operations, not two per
+// tenant. MSAL's in-memory cache keeps everything acquired meanwhile.
+type batchCache struct {
+	inner *tokencache.Cache
+
+	mu     sync.Mutex
+	loaded bool
+	last   cache.Marshaler
+}
+
+func (b *batchCache) Replace(ctx context.Context, u cache.Unmarshaler, h cache.ReplaceHints) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.loaded {
+		return nil
+	}
+	if err := b.inner.Replace(ctx, u, h); err != nil {
+		return err
+	}
+	b.loaded = true
+	return nil
+}
+
+func (b *batchCache) Export(_ context.Context, m cache.Marshaler, _ cache.ExportHints) error {
+	b.mu.Lock()
+	b.last = m
+	b.mu.Unlock()
+	return nil
+}
+
+// save writes what MSAL holds to the persistent cache (merged with what other processes wrote).
+func (b *batchCache) save(ctx context.Context) error {
+	if b == nil {
+		return nil
+	}
+	b.mu.Lock()
+	m := b.last
+	b.mu.Unlock()
+	if m == nil {
+		return nil
+	}
+	return b.inner.Export(ctx, m, cache.ExportHints{})
 }
 
 // Result is how one target of a fan-out ended.

@@ -10,9 +10,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/cache"
 	"github.com/google/uuid"
 
 	"github.com/exoctl/exoctl/auth"
+	"github.com/exoctl/exoctl/auth/tokencache"
 	"github.com/exoctl/exoctl/cloud"
 	"github.com/exoctl/exoctl/exo"
 )
@@ -155,6 +157,11 @@ func (s *Store) Session(ctx context.Context, p *Profile) (*exo.Session, error) {
 
 // options are the exo.Options that reopen p, its credential built and its cache attached.
 func (s *Store) options(p *Profile) (exo.Options, error) {
+	return s.optionsWith(p, nil)
+}
+
+// optionsWith is options with the token cache wrapped by wrap (nil: as it is).
+func (s *Store) optionsWith(p *Profile, wrap func(*tokencache.Cache) cache.ExportReplace) (exo.Options, error) {
 	sec, err := s.Secrets(p)
 	if err != nil {
 		return exo.Options{}, err
@@ -172,8 +179,13 @@ func (s *Store) options(p *Profile) (exo.Options, error) {
 		}
 		opts.Certificate = &cert
 	}
-	if opts.TokenCache, err = s.TokenCache(p); err != nil {
+	tc, err := s.TokenCache(p)
+	if err != nil {
 		return opts, err
+	}
+	opts.TokenCache = tc
+	if wrap != nil {
+		opts.TokenCache = wrap(tc)
 	}
 	switch {
 	case IsUserMethod(p.Method):

@@ -27,6 +27,7 @@ func runFanOut(ctx context.Context, f *Factory, o *RunOptions, c *psparam.Comman
 		return err
 	}
 	var targets []connection.Target
+	save := func(context.Context) error { return nil }
 	switch {
 	case o.Tenants != "":
 		if o.All || len(o.Connections) > 1 {
@@ -40,7 +41,7 @@ func runFanOut(ctx context.Context, f *Factory, o *RunOptions, c *psparam.Comman
 		if err != nil {
 			return err
 		}
-		if targets, err = st.Tenants(p, tenants); err != nil {
+		if targets, save, err = st.Tenants(p, tenants); err != nil {
 			return err
 		}
 	default:
@@ -96,6 +97,9 @@ func runFanOut(ctx context.Context, f *Factory, o *RunOptions, c *psparam.Comman
 		}
 		return nil
 	})
+	if err := save(context.WithoutCancel(ctx)); err != nil {
+		f.warn("the customers' tokens could not be saved for the next run: " + err.Error())
+	}
 	var failed []string
 	for _, r := range results {
 		if r.Err != nil {
