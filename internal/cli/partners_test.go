@@ -202,3 +202,23 @@ func TestFanOutConnectionsAndPrefixes(t *testing.T) {
 		t.Errorf("after Disconnect-ExchangeOnline -ConnectionId: %v (%v)", info, err)
 	}
 }
+
+// The shell names the connection it opened, and answers the connection cmdlets locally.
+func TestShellNamesItsConnection(t *testing.T) {
+	t.Parallel()
+	_, dir := startEmulator(t)
+	c := newCLI(t)
+	c.ok("connect", "--emulator", dir, "--prefix", "first")
+	c.ok("connect", "--emulator", dir, "--prefix", "second")
+	out, errOut, code := c.run("Get-ConnectionInformation\nGet-ConnectionInformation -ModulePrefix first\n", "shell", "-c", "second")
+	if code != 0 || !strings.Contains(out, "ExchangeOnline_2") || !strings.Contains(out, "ExchangeOnline_1") || strings.Count(out, "ModulePrefix") != 2 {
+		t.Fatalf("shell: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if _, errOut, code := c.run("Disconnect-ExchangeOnline -ModulePrefix first -Confirm:$false\nGet-AcceptedDomain\n", "shell", "-c", "second"); code != 0 {
+		t.Fatalf("shell disconnect: exit %d\n%s", code, errOut)
+	}
+	var info []map[string]any
+	if err := json.Unmarshal([]byte(c.ok("connections", "-o", "json")), &info); err != nil || len(info) != 1 || info[0]["ModulePrefix"] != "second" {
+		t.Errorf("after the shell's Disconnect-ExchangeOnline: %v (%v)", info, err)
+	}
+}

@@ -46,7 +46,8 @@ cmdlet or the line being typed; Ctrl-D or exit leaves.
 With stdin not a terminal it runs a script: exoctl shell < script.ps1 runs every line, reports
 failures with their line number, and exits non-zero if any line failed.
 
-Built-ins: exit, quit, help, Get-Command [pattern], Get-ConnectionInformation.`,
+Built-ins: exit, quit, help, Get-Command [pattern], Get-ConnectionInformation,
+Disconnect-ExchangeOnline.`,
 		Example: `  exoctl shell
   exoctl shell -c 2
   exoctl shell < weekly-report.ps1`,
@@ -65,7 +66,7 @@ Built-ins: exit, quit, help, Get-Command [pattern], Get-ConnectionInformation.`,
 var errScriptFailed = errors.New("a line of the script failed")
 
 // shellBuiltins are the shell's own commands that complete like cmdlets.
-var shellBuiltins = []string{"Get-Command", "Get-ConnectionInformation"}
+var shellBuiltins = []string{"Get-Command", "Get-ConnectionInformation", "Disconnect-ExchangeOnline"}
 
 type shell struct {
 	f       *Factory
@@ -320,11 +321,30 @@ func stripComment(text string) string {
 	return text
 }
 
+// stillSaved reports whether the shell's connection is still saved.
+func (sh *shell) stillSaved() bool {
+	st, err := sh.f.connections()
+	if err != nil {
+		return true
+	}
+	ps, err := st.List()
+	if err != nil {
+		return true
+	}
+	for _, p := range ps {
+		if p.ConnectionID == sh.s.ID() {
+			return true
+		}
+	}
+	return false
+}
+
 func (sh *shell) help() {
 	fmt.Fprint(sh.f.IO.Out, `Type a cmdlet with PowerShell parameters, e.g. Get-Mailbox -ResultSize 10
 Built-ins:
   Get-Command [pattern]      cmdlets your roles allow (wildcards: Get-Mail*)
-  Get-ConnectionInformation  this shell's connection
+  Get-ConnectionInformation  this shell's connection (-ConnectionId, -ModulePrefix: saved ones)
+  Disconnect-ExchangeOnline  forget connections (-ConnectionId, -ModulePrefix; none: all)
   help                       this text
   exit, quit                 leave (or Ctrl-D)
 Tab completes cmdlet names, and -Parameter names of common cmdlets.
@@ -336,7 +356,18 @@ func (sh *shell) exec(ctx context.Context, c *psparam.Command) error {
 	switch strings.ToLower(c.Name) {
 	case "get-command":
 		return sh.getCommand(ctx, c)
+	case "disconnect-exchangeonline":
+		_, err := runLocalCmdlet(sh.f, &RunOptions{Output: sh.output}, c)
+		if err == nil && !sh.stillSaved() {
+			_ = sh.s.Close() // this shell's own connection is gone: its cmdlets with it
+		}
+		return err
 	case "get-connectioninformation":
+		if len(c.Params) > 0 {
+			// -ConnectionId, -ModulePrefix: among all saved connections.
+			_, err := runLocalCmdlet(sh.f, &RunOptions{Output: sh.output}, c)
+			return err
+		}
 		w, err := format.New(sh.f.IO.Out, format.Options{Format: sh.output, TypeName: "ConnectionInformation", Width: sh.f.IO.Width, Warn: sh.f.warn})
 		if err != nil {
 			return err
