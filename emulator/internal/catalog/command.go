@@ -1,6 +1,8 @@
 package catalog
 
 import (
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -296,5 +298,32 @@ func (c *Command) WithValues(name string, values []string, net string) *Command 
 		}
 		cp.index[k] = p
 	}
+	return &cp
+}
+
+// WithParams returns a copy of c that also accepts params in every set: parameters the live
+// service has and the pages do not document (declared by hand, products ignored). Names c
+// already has are left as they are.
+func (c *Command) WithParams(params ...*Param) *Command {
+	cp := *c
+	cp.Params = slices.Clone(c.Params)
+	cp.index = maps.Clone(c.index)
+	cp.names = slices.Clone(c.names)
+	all := uint64(1)<<len(c.Sets) - 1
+	for _, q := range params {
+		if cp.index[strings.ToLower(q.Name)] != nil {
+			continue
+		}
+		bp := newBoundParam(q)
+		bp.sets = all
+		cp.Params = append(cp.Params, bp)
+		for _, n := range append([]string{q.Name}, q.Aliases...) {
+			if k := strings.ToLower(n); cp.index[k] == nil {
+				cp.index[k] = bp
+				cp.names = append(cp.names, k)
+			}
+		}
+	}
+	sort.Strings(cp.names)
 	return &cp
 }

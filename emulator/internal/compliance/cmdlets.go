@@ -17,11 +17,16 @@ import (
 // Exchange cmdlets are not in it: they do not exist in a compliance session.
 func Cmdlets() *exchange.Registry {
 	r := exchange.NewRegistryFor(catalog.SecurityCompliance)
-	r.Handle("Get-Label", exchange.Handler{Run: list(labels)})
-	r.Handle("Get-LabelPolicy", exchange.Handler{Run: list(labelPolicies)})
-	r.Handle("Get-DlpCompliancePolicy", exchange.Handler{Run: list(dlpPolicies)})
-	r.Handle("Get-RetentionCompliancePolicy", exchange.Handler{Run: list(retentionPolicies)})
-	r.Handle("Get-ComplianceSearch", exchange.Handler{Run: list(searches)})
+	// The display switches change what the service computes for each object, not which
+	// objects are listed; they are accepted as before.
+	r.Handle("Get-Label", exchange.Handler{Run: list(labels), Emulated: []string{"Identity", "IncludeDetailedLabelActions", "SkipValidations"}})
+	r.Handle("Get-LabelPolicy", exchange.Handler{Run: list(labelPolicies), Emulated: []string{"Identity", "ForceValidate"}})
+	r.Handle("Get-DlpCompliancePolicy", exchange.Handler{Run: list(dlpPolicies), Emulated: []string{"Identity", "DistributionDetail",
+		"ForceValidate", "IncludeExtendedProperties", "IncludeRulesMetadata"}})
+	r.Handle("Get-RetentionCompliancePolicy", exchange.Handler{Run: list(retentionPolicies), Emulated: []string{"Identity",
+		"DistributionDetail", "ErrorPolicyOnly", "ExcludeTeamsPolicy", "IncludeTestModeResults", "PriorityCleanup",
+		"RetentionRuleTypes", "TeamsPolicyOnly"}})
+	r.Handle("Get-ComplianceSearch", exchange.Handler{Run: list(searches), Emulated: []string{"Identity", "Case", "ResultSize"}})
 	return r
 }
 

@@ -52,14 +52,20 @@ func TestCatalogued(t *testing.T) {
 			if a.status != tc.status {
 				t.Fatalf("%s; want %d", a, tc.status)
 			}
-			if tc.detail == "" {
-				return
-			}
-			if p, ok := strings.CutSuffix(tc.detail, "*"); ok && !strings.HasPrefix(a.detail(), p) || !ok && a.detail() != tc.detail {
+			if !detailIs(a.detail(), tc.detail) {
 				t.Errorf("detail %q\nwant   %q", a.detail(), tc.detail)
 			}
 		})
 	}
+}
+
+// detailIs matches details[0].message against want: exact, or a prefix when want ends in "*";
+// an empty want matches anything.
+func detailIs(got, want string) bool {
+	if p, ok := strings.CutSuffix(want, "*"); ok {
+		return strings.HasPrefix(got, p)
+	}
+	return want == "" || got == want
 }
 
 func repeat(s string, n int) []string {
@@ -149,5 +155,46 @@ func TestModuleFileContent(t *testing.T) {
 				t.Errorf("New-Mailbox in the psm1: %+v", nm)
 			}
 		})
+	}
+}
+
+// TestHandlerParameters covers what a handler declares about parameters: the ones it
+// implements (others answer 501, not a result that ignored them) and live-only ones the
+// catalog lacks.
+func TestHandlerParameters(t *testing.T) {
+	t.Parallel()
+	r := NewRegistry()
+	r.Handle("Get-Mailbox", Handler{
+		Run: func(_ context.Context, inv *Invocation) (*Result, error) {
+			return objects([]Object{{Str("Set", inv.ParameterSet), Str("Anr", inv.Params.String("Anr"))}}, "", 0), nil
+		},
+		Emulated: []string{"Identity", "Anr", "SoftDeletedMailbox", "LiveOnly"},
+		Params:   []Param{{Name: "LiveOnly", Type: TypeSwitch}},
+	})
+	e := newEnv(t, func(c *Config) { c.Registry = r })
+	for _, tc := range []struct {
+		name   string
+		params map[string]any
+		status int
+		detail string
+	}{
+		{"implemented", map[string]any{"Anr": "al", "ErrorAction": "Stop", "ResultSize": 5}, 200, ""},
+		{"live-only parameter", map[string]any{"LiveOnly": true}, 200, ""},
+		{"not implemented", map[string]any{"Filter": "Name -eq 'x'"}, 501,
+			"ParameterNotEmulated|Exoctl.Emulator.CmdletNotEmulatedException|The parameter 'Filter' of Get-Mailbox is a real Exchange Online parameter, but the exoctl emulator does not emulate it yet."},
+		{"binding errors come first", map[string]any{"Filter": "x", "Frob": 1}, 400, "NamedParameterNotFound|*"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := e.do(call{cmdlet: "Get-Mailbox", params: tc.params})
+			if a.status != tc.status {
+				t.Fatalf("%s; want %d", a, tc.status)
+			}
+			if !detailIs(a.detail(), tc.detail) {
+				t.Errorf("detail %q\nwant   %q", a.detail(), tc.detail)
+			}
+		})
+	}
+	if a := e.do(call{cmdlet: "Get-Mailbox", params: map[string]any{"anr": "al"}}); a.status != 200 || len(a.values()) != 1 || a.values()[0]["Set"] != "AnrSet" {
+		t.Errorf("parameter set: %s", a)
 	}
 }

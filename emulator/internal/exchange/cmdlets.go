@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/exoctl/exoctl/emulator/internal/store"
@@ -12,13 +13,21 @@ import (
 // Cmdlets returns a registry of every cmdlet the emulator implements.
 func Cmdlets() *Registry {
 	r := NewRegistry()
-	r.Handle("Get-AcceptedDomain", Handler{Run: getAcceptedDomain})
-	r.Handle("Get-OrganizationConfig", Handler{Run: getOrganizationConfig})
-	r.Handle("Get-Mailbox", Handler{Run: getRecipients(true), Values: map[string][]string{"RecipientTypeDetails": mailboxTypes}})
-	r.Handle("Get-Recipient", Handler{Run: getRecipients(false)})
-	r.Handle("New-Mailbox", Handler{Run: newMailbox})
-	r.Handle("Remove-Mailbox", Handler{Run: removeMailbox})
-	r.Handle("Set-Mailbox", Handler{Run: setMailbox})
+	r.Handle("Get-AcceptedDomain", Handler{Run: getAcceptedDomain, Emulated: []string{"Identity"}})
+	r.Handle("Get-OrganizationConfig", Handler{Run: getOrganizationConfig, Emulated: []string{}})
+	listing := []string{"Identity", "ResultSize", "RecipientTypeDetails"}
+	r.Handle("Get-Mailbox", Handler{Run: getRecipients(true), Emulated: listing,
+		Values: map[string][]string{"RecipientTypeDetails": mailboxTypes}})
+	r.Handle("Get-Recipient", Handler{Run: getRecipients(false), Emulated: listing})
+	r.Handle("New-Mailbox", Handler{Run: newMailbox, Emulated: []string{"Name", "DisplayName", "Alias", "PrimarySmtpAddress",
+		"FirstName", "LastName", "Shared", "Room", "Equipment"}})
+	r.Handle("Remove-Mailbox", Handler{Run: removeMailbox, Emulated: []string{"Identity", "PermanentlyDelete"}})
+	setMailboxParams := []string{"Identity", "DisplayName", "HiddenFromAddressListsEnabled", "ProhibitSendQuota",
+		"ProhibitSendReceiveQuota", "IssueWarningQuota", "EmailAddresses", "Type", "ForwardingSmtpAddress", "DeliverToMailboxAndForward"}
+	for i := 1; i <= 15; i++ {
+		setMailboxParams = append(setMailboxParams, "CustomAttribute"+strconv.Itoa(i))
+	}
+	r.Handle("Set-Mailbox", Handler{Run: setMailbox, Emulated: setMailboxParams})
 	return r
 }
 

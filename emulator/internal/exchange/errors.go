@@ -98,6 +98,13 @@ func errNotEmulated(name string, product catalog.Product) *Error {
 		Text: fmt.Sprintf("The cmdlet '%s' is a real %s cmdlet and its parameters are valid, but the exoctl emulator does not emulate it yet.", name, product)}
 }
 
+// errParameterNotEmulated is the answer for a valid parameter an emulated cmdlet does not
+// implement: 501, rather than a result that silently ignored it.
+func errParameterNotEmulated(cmdlet, param string, product catalog.Product) *Error {
+	return &Error{Status: http.StatusNotImplemented, Code: "NotImplemented", ErrorID: "ParameterNotEmulated", Class: classNotEmulated, Target: "Server",
+		Text: fmt.Sprintf("The parameter '%s' of %s is a real %s parameter, but the exoctl emulator does not emulate it yet.", param, cmdlet, product)}
+}
+
 func errBadRequest(text string) *Error {
 	return &Error{Status: http.StatusBadRequest, Code: "BadRequest", ErrorID: "BadRequest", Class: classODataError, Text: text}
 }

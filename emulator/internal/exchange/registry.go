@@ -140,6 +140,15 @@ type Handler struct {
 	// Values narrow enum parameters for this cmdlet: parameter name -> accepted values (e.g.
 	// Get-Mailbox -RecipientTypeDetails takes mailbox types only).
 	Values map[string][]string
+	// Emulated, when not nil, lists the parameters the handler implements (canonical names);
+	// a request giving another catalogued parameter binds, then answers that the parameter is
+	// not emulated (501) instead of a result that ignored it. Common parameters, -Confirm and
+	// -WhatIf are always accepted, and so is -ResultSize (the server pages by it). Nil means the
+	// handler implements every parameter.
+	Emulated []string
+	// Params declare parameters the live service has but the catalog's pages lack; they bind in
+	// every parameter set.
+	Params []Param
 }
 
 // Cmdlet is one entry of the registry: its name, how it binds and what it does. Run is nil for
@@ -158,7 +167,8 @@ type Cmdlet struct {
 	HighImpact    bool
 	Run           func(ctx context.Context, inv *Invocation) (*Result, error)
 
-	command *catalog.Command
+	command  *catalog.Command
+	emulated map[string]bool // lower-case parameter names the handler implements; nil: all
 }
 
 // Command is the catalogued cmdlet (for the registry's product) the cmdlet binds as.
@@ -198,8 +208,25 @@ func (r *Registry) Handle(name string, h Handler) {
 	if cmd == nil {
 		panic("exchange: " + name + " is not a catalogued " + r.product.String() + " cmdlet; declare its parameters with Registry.Add")
 	}
-	c := &Cmdlet{Name: cmd.Name, Run: h.Run}
+	c := &Cmdlet{Name: cmd.Name, Run: h.Run, Params: slices.Clone(h.Params)}
 	c.setImpact(impactOf(cmd.Name, h.Impact))
+	if len(h.Params) > 0 {
+		extra := make([]*catalog.Param, len(h.Params))
+		for i, p := range h.Params {
+			extra[i] = p.catalogParam(r.product)
+		}
+		cmd = cmd.WithParams(extra...)
+	}
+	if h.Emulated != nil {
+		c.emulated = map[string]bool{}
+		for _, p := range h.Emulated {
+			bp := cmd.Param(p)
+			if bp == nil {
+				panic("exchange: " + cmd.Name + " has no " + r.product.String() + " parameter " + p)
+			}
+			c.emulated[strings.ToLower(bp.Name)] = true
+		}
+	}
 	for p, values := range h.Values {
 		c.Params = append(c.Params, Param{Name: p, Values: values})
 	}
@@ -222,10 +249,17 @@ func (r *Registry) Add(c *Cmdlet) {
 	}
 	if cmd := r.commands().Lookup(c.Name); cmd != nil {
 		c.Name = cmd.Name
+		var extra []*catalog.Param
 		for _, p := range c.Params {
-			if len(p.Values) > 0 {
+			switch {
+			case cmd.Param(p.Name) == nil:
+				extra = append(extra, p.catalogParam(r.product))
+			case len(p.Values) > 0:
 				cmd = cmd.WithValues(p.Name, p.Values, p.EnumType)
 			}
+		}
+		if len(extra) > 0 {
+			cmd = cmd.WithParams(extra...)
 		}
 		c.command = cmd
 	} else {
@@ -241,16 +275,22 @@ func declared(c *Cmdlet, p catalog.Product) *catalog.Command {
 	cm := &catalog.Cmdlet{Name: c.Name, Products: p}
 	set := &catalog.Set{Name: "__AllParameterSets"}
 	for _, d := range c.Params {
-		q := &catalog.Param{Name: d.Name, Type: d.Type.catalogType(), Switch: d.Type == TypeSwitch, Aliases: d.Aliases,
-			Values: d.Values, Products: p}
-		if d.EnumType != "" && len(d.Values) > 0 {
-			q.Type = d.EnumType
-		}
+		q := d.catalogParam(p)
 		cm.Params = append(cm.Params, q)
 		set.Params = append(set.Params, catalog.SetParam{Param: q, Mandatory: d.Mandatory, Position: -1})
 	}
 	cm.Sets = []*catalog.Set{set}
 	return catalog.NewCommand(cm, p)
+}
+
+// catalogParam is the catalog's form of a hand-declared parameter.
+func (d Param) catalogParam(p catalog.Product) *catalog.Param {
+	q := &catalog.Param{Name: d.Name, Type: d.Type.catalogType(), Switch: d.Type == TypeSwitch, Aliases: d.Aliases,
+		Values: d.Values, Products: p}
+	if d.EnumType != "" && len(d.Values) > 0 {
+		q.Type = d.EnumType
+	}
+	return q
 }
 
 // Lookup finds a cmdlet by name, case-insensitively: one with a handler, else a catalogued
@@ -344,6 +384,18 @@ func (c *Cmdlet) bind(raw json.RawMessage) (Params, string, *Error) {
 	out, set, e := c.command.Bind(raw)
 	if e != nil {
 		return nil, "", &Error{Status: http.StatusBadRequest, Code: "BadRequest", ErrorID: e.ErrorID, Class: e.Class, Text: e.Text}
+	}
+	if c.emulated != nil && c.Run != nil {
+		names := make([]string, 0, len(out))
+		for k := range out {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			if !c.emulated[strings.ToLower(k)] && !catalog.IsCommon(k) && k != "Confirm" && k != "WhatIf" && k != "ResultSize" {
+				return nil, "", errParameterNotEmulated(c.Name, k, c.command.Product)
+			}
+		}
 	}
 	return out, set.Name, nil
 }
