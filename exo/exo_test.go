@@ -3,6 +3,7 @@ package exo
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -213,5 +214,56 @@ func TestCmdletErrorText(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "object 'bob' couldn't be found. [Server=AM7PR01MB1234,RequestId=rid-1,TimeStamp=") {
 		t.Errorf("message: %s", err)
+	}
+}
+
+func TestWithRecordsStreams(t *testing.T) {
+	// A read-only cmdlet whose answer breaks off after a record: retried while nothing went
+	// out, not after.
+	var calls atomic.Int32
+	s := testSession(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			io.WriteString(w, `{"value":[{"Na`)
+			return
+		}
+		io.WriteString(w, `{"value":[{"Name":"a"},{"Na`)
+	}))
+	var got []string
+	var err error
+	for _, e := range s.InvokePages(context.Background(), "Get-Mailbox", Params{"ResultSize": "Unlimited"},
+		WithRecords(func(r *Record) error { got = append(got, r.String("Name")); return nil })) {
+		if e != nil {
+			err = e
+		}
+	}
+	if err == nil || !strings.Contains(err.Error(), "broke off") || calls.Load() != 2 || strings.Join(got, ",") != "a" {
+		t.Errorf("err = %v after %d requests, records %q", err, calls.Load(), got)
+	}
+
+	// A server that ignores Prefer: no more records than ResultSize; fn's error comes back
+	// as it is.
+	s = testSession(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, page([]string{`{"Name":"a"}`, `{"Name":"b"}`, `{"Name":"c"}`}, ""))
+	}))
+	got = nil
+	pages := 0
+	for p, err := range s.InvokePages(context.Background(), "Get-Mailbox", Params{"ResultSize": 2},
+		WithRecords(func(r *Record) error { got = append(got, r.String("Name")); return nil })) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Records) != 0 {
+			t.Errorf("a streamed page holds %d records", len(p.Records))
+		}
+		pages++
+	}
+	if strings.Join(got, ",") != "a,b" || pages != 1 {
+		t.Errorf("records %q in %d pages", got, pages)
+	}
+	stop := errors.New("output closed")
+	for _, err := range s.InvokePages(context.Background(), "Get-Mailbox", nil, WithRecords(func(*Record) error { return stop })) {
+		if err != stop {
+			t.Errorf("fn's error came back as %v", err)
+		}
 	}
 }

@@ -40,11 +40,20 @@ type InvokeOption func(*invokeConfig)
 type invokeConfig struct {
 	selectProps []string
 	confirm     ConfirmFunc
+	each        func(*Record) error
 }
 
 // WithSelect asks the service for only these properties ($select).
 func WithSelect(props ...string) InvokeOption {
 	return func(c *invokeConfig) { c.selectProps = append(c.selectProps, props...) }
+}
+
+// WithRecords hands every record to fn as soon as it is read from the answer, and the pages
+// InvokePages yields hold none: memory holds one record, not a page. A page is yielded after
+// its last record. fn's error ends the invocation and is returned as it is. An answer that
+// breaks off after records went to fn is not retried (they would be repeated).
+func WithRecords(fn func(*Record) error) InvokeOption {
+	return func(c *invokeConfig) { c.each = fn }
 }
 
 // Invoke runs a cmdlet and yields its records one by one as pages arrive. Iteration stops at the
@@ -101,15 +110,30 @@ func (s *Session) InvokePages(ctx context.Context, cmdlet string, params Params,
 			next string
 			err  error
 		}
+		received, taken := 0, 0
+		var each func(*Record) error
+		if cfg.each != nil {
+			each = func(r *Record) error {
+				if hasSize && !unlimited && received+taken >= limit {
+					return nil // a server that ignored Prefer
+				}
+				taken++
+				return cfg.each(r)
+			}
+		}
 		fetch := func(target string, want int) <-chan fetched {
 			ch := make(chan fetched, 1)
-			go func() {
-				page, next, err := s.post(ctx, target, cmdlet, requestID, body, want)
+			get := func() {
+				page, next, err := s.post(ctx, target, cmdlet, requestID, body, want, each)
 				ch <- fetched{page, next, err}
-			}()
+			}
+			if each != nil {
+				get() // records go to each as they arrive: no page ahead
+			} else {
+				go get()
+			}
 			return ch
 		}
-		received := 0
 		want := func() int {
 			if hasSize && !unlimited {
 				return min(s.pageSize, limit-received)
@@ -149,7 +173,8 @@ func (s *Session) InvokePages(ctx context.Context, cmdlet string, params Params,
 			if hasSize && !unlimited && received+len(page.Records) > limit {
 				page.Records = page.Records[:limit-received] // a server that ignored Prefer
 			}
-			received += len(page.Records)
+			received += len(page.Records) + taken
+			taken = 0
 			more := next != ""
 			switch {
 			case !more:
@@ -161,17 +186,20 @@ func (s *Session) InvokePages(ctx context.Context, cmdlet string, params Params,
 				more = false
 			}
 			page.Next = more
-			if more {
+			if more && each == nil {
 				// Fetch the next page while the caller handles this one: at most two pages
 				// are in memory, and the network and the caller overlap.
 				pending = fetch(next, want())
 			}
 			if !yield(page, nil) || !more {
-				if more {
+				if more && each == nil {
 					cancel()
 					<-pending
 				}
 				return
+			}
+			if each != nil {
+				pending = fetch(next, want())
 			}
 		}
 	}
@@ -233,13 +261,13 @@ func positive(n int64) error {
 }
 
 // post sends one InvokeCommand request (a first page or a nextLink) with the module's retries.
-func (s *Session) post(ctx context.Context, target, cmdlet, requestID string, body []byte, maxPage int) (page *Page, next string, err error) {
+func (s *Session) post(ctx context.Context, target, cmdlet, requestID string, body []byte, maxPage int, each func(*Record) error) (page *Page, next string, err error) {
 	readOnly := isReadOnly(cmdlet)
 	reauthed := false
 	err = s.retrying(ctx, cmdlet, func() (bool, error) {
 		var retry bool
 		var err error
-		page, next, retry, err = s.once(ctx, target, cmdlet, requestID, body, maxPage, readOnly, &reauthed)
+		page, next, retry, err = s.once(ctx, target, cmdlet, requestID, body, maxPage, readOnly, &reauthed, each)
 		return retry, err
 	})
 	return page, next, err
@@ -288,7 +316,7 @@ func (s *Session) setModuleHeaders(h http.Header, token, requestID string) {
 }
 
 // once makes one request; retry says whether the module would try again.
-func (s *Session) once(ctx context.Context, target, cmdlet, requestID string, body []byte, maxPage int, readOnly bool, reauthed *bool) (*Page, string, bool, error) {
+func (s *Session) once(ctx context.Context, target, cmdlet, requestID string, body []byte, maxPage int, readOnly bool, reauthed *bool, each func(*Record) error) (*Page, string, bool, error) {
 	if s.closed.Load() {
 		return nil, "", false, ErrNotConnected
 	}
@@ -342,99 +370,14 @@ func (s *Session) once(ctx context.Context, target, cmdlet, requestID string, bo
 		}
 		return nil, "", false, ce
 	}
-	page, next, err := decodePage(rd)
+	page, next, delivered, err := decodePage(rd, each)
+	if fe := (*recordFuncError)(nil); errors.As(err, &fe) {
+		return nil, "", false, fe.err
+	}
 	if err != nil {
-		return nil, "", readOnly, fmt.Errorf("%s: the answer broke off or is not valid JSON (%w); run the command again", cmdlet, err)
+		return nil, "", readOnly && delivered == 0, fmt.Errorf("%s: the answer broke off or is not valid JSON (%w); run the command again", cmdlet, err)
 	}
 	return page, next, false, nil
-}
-
-// maxPageBytes bounds one page's answer; a 1000-record page of full mailboxes is under 10 MB.
-const maxPageBytes = 256 << 20
-
-// decodePage reads one InvokeCommand answer into a Page. The body is read whole (one page at a
-// time is what stays in memory) and parsed in one pass.
-func decodePage(r io.Reader) (*Page, string, error) {
-	data, err := io.ReadAll(io.LimitReader(r, maxPageBytes+1))
-	if err != nil {
-		return nil, "", err
-	}
-	if len(data) > maxPageBytes {
-		return nil, "", fmt.Errorf("a page is larger than %d MB; ask for fewer records with a smaller page size", maxPageBytes>>20)
-	}
-	p := parser{data: data}
-	p.space()
-	if p.pos >= len(data) || data[p.pos] != '{' {
-		return nil, "", fmt.Errorf("expected a JSON object")
-	}
-	p.pos++
-	page := &Page{}
-	var next string
-	for first := true; ; first = false {
-		p.space()
-		if p.pos < len(data) && data[p.pos] == '}' && first {
-			p.pos++
-			break
-		}
-		if p.pos >= len(data) || data[p.pos] != '"' {
-			return nil, "", p.errorf("expected a property name")
-		}
-		key, err := p.str()
-		if err != nil {
-			return nil, "", err
-		}
-		p.space()
-		if p.pos >= len(data) || data[p.pos] != ':' {
-			return nil, "", p.errorf("expected ':'")
-		}
-		p.pos++
-		p.space()
-		v, err := p.value(0)
-		if err != nil {
-			return nil, "", err
-		}
-		switch key {
-		case "value":
-			arr, ok := v.([]any)
-			if !ok {
-				return nil, "", fmt.Errorf("value is not an array")
-			}
-			page.Records = make([]*Record, 0, len(arr))
-			for _, e := range arr {
-				rec, ok := e.(*Record)
-				if !ok {
-					return nil, "", fmt.Errorf("value holds a %T, not an object", e)
-				}
-				page.Records = append(page.Records, rec)
-			}
-		case "@odata.nextLink":
-			next, _ = v.(string)
-		case "@adminapi.warnings":
-			page.Warnings = append(page.Warnings, texts(v)...)
-		case "@adminapi.errors":
-			page.Errors = append(page.Errors, texts(v)...)
-		case "@adminapi.confirmationmessage":
-			page.ConfirmationMessage, _ = v.(string)
-		}
-		p.space()
-		if p.pos >= len(data) {
-			return nil, "", p.errorf("unexpected end")
-		}
-		if data[p.pos] == ',' {
-			p.pos++
-			continue
-		}
-		if data[p.pos] == '}' {
-			p.pos++
-			break
-		}
-		return nil, "", p.errorf("expected ',' or '}'")
-	}
-	p.space()
-	if p.pos != len(data) {
-		return nil, "", p.errorf("unexpected data after the answer")
-	}
-	return page, next, nil
 }
 
 // texts renders the strings (or objects) of an annotation array.

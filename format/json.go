@@ -10,7 +10,8 @@ import (
 )
 
 // jsonWriter writes a JSON array streamed record by record ("[" at the first, "]" at Close,
-// "[]" for none), or with ndjson one compact record per line, each on the output at once.
+// "[]" for none), or with ndjson one compact record per line. The output gets a page at its
+// Flush (and whenever the buffer fills), not a write per record.
 // Strings are not HTML-escaped: the output is for people and jq, not for a web page.
 type jsonWriter struct {
 	out    *bufio.Writer
@@ -48,10 +49,10 @@ func (j *jsonWriter) Write(r *exo.Record) error {
 	if j.ndjson {
 		b = appendValue(b, r, -1)
 		b = append(b, '\n')
-		j.out.Write(b)
+		_, err := j.out.Write(b)
 		j.buf = b
 		j.n++
-		return j.out.Flush()
+		return err
 	}
 	if j.n == 0 {
 		b = append(b, "[\n  "...)

@@ -83,16 +83,23 @@ func TestTableStreamsPages(t *testing.T) {
 	w.Close()
 }
 
-func TestNDJSONFlushesEachRecord(t *testing.T) {
+func TestNDJSONFlushesEachPage(t *testing.T) {
 	var out recordingWriter
 	w, _ := New(&out, Options{Format: NDJSON})
-	for i, r := range loadPage(t, "mailbox-page1.json") {
+	recs := loadPage(t, "mailbox-page1.json")
+	for _, r := range recs {
 		if err := w.Write(r); err != nil {
 			t.Fatal(err)
 		}
-		if n := strings.Count(out.String(), "\n"); n != i+1 {
-			t.Fatalf("after record %d the output holds %d lines", i+1, n)
-		}
+	}
+	if out.Len() != 0 {
+		t.Fatalf("a small page reached the output before its Flush: %d bytes", out.Len())
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(out.String(), "\n"); n != len(recs) {
+		t.Fatalf("after the page's Flush the output holds %d lines, want %d", n, len(recs))
 	}
 	w.Close()
 }

@@ -139,16 +139,19 @@ func runRun(ctx context.Context, f *Factory, o *RunOptions) error {
 // invoke runs one cmdlet, printing records page by page, warnings and non-terminating errors
 // on the error stream.
 func invoke(ctx context.Context, f *Factory, s *exo.Session, w format.Writer, cmdlet string, params exo.Params, opts ...exo.InvokeOption) error {
-	var runErr error
+	var runErr, writeErr error
+	// Records print as they are read from the answer; each page ends with one Flush.
+	opts = append(opts[:len(opts):len(opts)], exo.WithRecords(func(r *exo.Record) error {
+		writeErr = w.Write(r)
+		return writeErr
+	}))
 	for page, err := range s.InvokePages(ctx, cmdlet, params, opts...) {
+		if writeErr != nil {
+			return fmt.Errorf("write output: %w", writeErr)
+		}
 		if err != nil {
 			runErr = err
 			break
-		}
-		for _, r := range page.Records {
-			if err := w.Write(r); err != nil {
-				return fmt.Errorf("write output: %w", err)
-			}
 		}
 		if err := w.Flush(); err != nil {
 			return fmt.Errorf("write output: %w", err)
