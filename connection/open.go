@@ -155,6 +155,17 @@ func (s *Store) Session(ctx context.Context, p *Profile) (*exo.Session, error) {
 	return sess, nil
 }
 
+// Reopen finds the saved connection sel names (Id, ConnectionId or prefix; "" the latest) and
+// reopens it silently, as Session does: the one call from a command line to a session.
+func (s *Store) Reopen(ctx context.Context, sel string) (*exo.Session, *Profile, error) {
+	p, err := s.Find(sel)
+	if err != nil {
+		return nil, nil, err
+	}
+	sess, err := s.Session(ctx, p)
+	return sess, p, err
+}
+
 // options are the exo.Options that reopen p, its credential built and its cache attached.
 func (s *Store) options(p *Profile) (exo.Options, error) {
 	return s.optionsWith(p, nil)
@@ -281,7 +292,9 @@ func connectHint(err error, p *Profile, uri, flag string) error {
 	}
 	var ee *auth.EntraError
 	if p.DelegatedOrganization != "" && errors.As(err, &ee) && (ee.AADSTS == 50020 || ee.AADSTS == 90002) {
-		return &HintError{fmt.Sprintf("%s: check %s %s (a customer your partner relationship, GDAP role or guest invitation covers)", strings.TrimSuffix(err.Error(), "."), flag, p.DelegatedOrganization), err}
+		// The customer, not --organization, is what to check.
+		return &HintError{fmt.Sprintf("connect to %s: %s Check %s %s: it must be a customer tenant (GUID or domain) that your partner relationship (DAP, an active GDAP role) or a guest invitation lets you into.",
+			uri, strings.TrimSpace(ee.Description), flag, p.DelegatedOrganization), err}
 	}
 	return err
 }

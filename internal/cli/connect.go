@@ -311,12 +311,7 @@ func openSession(ctx context.Context, f *Factory, sel string) (*exo.Session, *co
 	if err != nil {
 		return nil, nil, err
 	}
-	p, err := st.Find(sel)
-	if err != nil {
-		return nil, nil, err
-	}
-	s, err := st.Session(ctx, p)
-	return s, p, err
+	return st.Reopen(ctx, sel)
 }
 
 // userSignIn picks how a user signs in from connect's flags: a password (stdin, file,

@@ -52,7 +52,7 @@ func TestPartnerDelegatedOrganizations(t *testing.T) {
 			c := newCLI(t)
 			errOut, code := userConnect(t, c, tc.upn, seededUser(t, dir, tc.upn), "--delegated-org", tc.customer)
 			if tc.refused {
-				if code == 0 || !strings.Contains(errOut, "AADSTS50020") || !strings.Contains(errOut, "check --delegated-org "+tc.customer) {
+				if code == 0 || !strings.Contains(errOut, "AADSTS50020") || !strings.Contains(errOut, "Check --delegated-org "+tc.customer) {
 					t.Fatalf("connect: exit %d, %s", code, errOut)
 				}
 				return
@@ -220,5 +220,26 @@ func TestShellNamesItsConnection(t *testing.T) {
 	var info []map[string]any
 	if err := json.Unmarshal([]byte(c.ok("connections", "-o", "json")), &info); err != nil || len(info) != 1 || info[0]["ModulePrefix"] != "second" {
 		t.Errorf("after the shell's Disconnect-ExchangeOnline: %v (%v)", info, err)
+	}
+}
+
+// Connect-IPPSSession -DelegatedOrganization: the customer's token for Security & Compliance,
+// cmdlets in the customer's organization.
+func TestComplianceDelegatedOrganization(t *testing.T) {
+	t.Parallel()
+	_, dir := startEmulator(t)
+	c := newCLI(t)
+	const upn = "priya.ops@northwindpartners.com"
+	if errOut, code := userConnect(t, c, upn, seededUser(t, dir, upn), "--compliance", "--delegated-org", "adatum.onmicrosoft.com"); code != 0 {
+		t.Fatalf("connect: %s", errOut)
+	}
+	var info []map[string]any
+	if err := json.Unmarshal([]byte(c.ok("run", "-o", "json", "Get-ConnectionInformation")), &info); err != nil || len(info) != 1 ||
+		info[0]["IsEopSession"] != true || info[0]["DelegatedOrganization"] != "adatum.onmicrosoft.com" || info[0]["TenantID"] != onlyProfile(t, c).TenantID {
+		t.Fatalf("Get-ConnectionInformation: %v (%v)", info, err)
+	}
+	c.ok("run", "Get-Label")
+	if errOut, code := userConnect(t, newCLI(t), upn, seededUser(t, dir, upn), "--compliance", "--delegated-org", "litware.onmicrosoft.com"); code == 0 || !strings.Contains(errOut, "AADSTS50020") {
+		t.Errorf("expired GDAP at S&C: exit %d, %s", code, errOut)
 	}
 }
