@@ -273,3 +273,22 @@ func BenchmarkBindGetMailbox(b *testing.B) {
 		}
 	}
 }
+
+// FuzzBind feeds arbitrary Parameters objects to a cmdlet with many parameter types: the binder
+// answers a value or a binding error, never panics.
+func FuzzBind(f *testing.F) {
+	for _, s := range []string{`{}`, `{"Identity":"a","ProhibitSendQuota":"49GB"}`, `{"Identity":"a","EmailAddresses":{"@odata.type":"#Exchange.GenericHashTable","Add":[1,null]}}`,
+		`{"identity":null,"RetainDeletedItemsFor":"1.00:00:00.5"}`, `{"I":1}`, `[1]`, `null`, `{"Identity":"a","Type":["Shared"]}`} {
+		f.Add(s)
+	}
+	c := For(ExchangeOnline).Lookup("Set-Mailbox")
+	f.Fuzz(func(t *testing.T, s string) {
+		out, set, e := c.Bind(json.RawMessage(s))
+		if e == nil && (out == nil || set == nil) {
+			t.Errorf("no values and no error for %q", s)
+		}
+		if e != nil && (e.Text == "" || e.ErrorID == "") {
+			t.Errorf("error without words for %q: %+v", s, e)
+		}
+	})
+}

@@ -75,22 +75,19 @@ func classify(p *Param) typeInfo {
 		return typeInfo{kind: KindSwitch, net: "System.Management.Automation.SwitchParameter"}
 	case len(p.Values) > 0:
 		net := t
-		if !strings.Contains(net, ".") && net != "String" && net != "string" {
+		switch elem := strings.TrimSuffix(short, "[]"); {
+		case strings.EqualFold(elem, "String"):
+			net = "System." + strings.Replace(short, elem, "String", 1)
+		case !strings.Contains(net, "."):
 			net = enumNamespace(net)
 		}
-		if strings.EqualFold(short, "String") {
-			net = "System.String"
-		}
-		if strings.HasSuffix(t, "[]") {
-			return typeInfo{kind: KindEnums, net: net}
-		}
-		return typeInfo{kind: KindEnum, net: net}
+		return enumInfo(net, strings.HasSuffix(t, "[]"))
 	}
 	if v, ok := knownEnums[strings.TrimSuffix(short, "[]")]; ok && len(v.values) > 0 {
 		if strings.HasSuffix(short, "[]") {
-			return typeInfo{kind: KindEnums, net: v.net + "[]"}
+			return enumInfo(v.net+"[]", true)
 		}
-		return typeInfo{kind: KindEnum, net: v.net}
+		return enumInfo(v.net, false)
 	}
 	if it, ok := intTypes[short]; ok {
 		return it
@@ -143,6 +140,13 @@ func classify(p *Param) typeInfo {
 		return typeInfo{kind: KindIdentity, net: qualify(t)}
 	}
 	return typeInfo{kind: KindString, net: qualify(t)}
+}
+
+func enumInfo(net string, array bool) typeInfo {
+	if array {
+		return typeInfo{kind: KindEnums, net: net}
+	}
+	return typeInfo{kind: KindEnum, net: net}
 }
 
 // unlimited classifies an Unlimited`1[T] type; pages that omit T are read by the parameter's
