@@ -410,7 +410,7 @@ func (s *Session) getOnce(ctx context.Context, target, cmdlet, requestID string,
 	if err != nil {
 		return nil, "", true, fmt.Errorf("%s: the answer is not valid JSON (%w); run the command again", cmdlet, err)
 	}
-	page, next, err := decodePage(bytes.NewReader(b))
+	page, next, _, err := decodePage(bytes.NewReader(b), nil)
 	if err != nil {
 		return nil, "", true, fmt.Errorf("%s: the answer is not valid JSON (%w); run the command again", cmdlet, err)
 	}
