@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -241,5 +242,48 @@ func TestComplianceDelegatedOrganization(t *testing.T) {
 	c.ok("run", "Get-Label")
 	if errOut, code := userConnect(t, newCLI(t), upn, seededUser(t, dir, upn), "--compliance", "--delegated-org", "litware.onmicrosoft.com"); code == 0 || !strings.Contains(errOut, "AADSTS50020") {
 		t.Errorf("expired GDAP at S&C: exit %d, %s", code, errOut)
+	}
+}
+
+// --delegated-org with the device code and the browser: the partner signs in on the
+// customer's sign-in page with the home account.
+func TestPartnerDelegatedDeviceAndBrowser(t *testing.T) {
+	t.Parallel()
+	e, dir := startEmulator(t)
+	const upn = "priya.ops@northwindpartners.com"
+	for _, tc := range []struct {
+		flag string
+		re   *regexp.Regexp
+		code bool
+	}{
+		{"--device", deviceMessageRe, true},
+		{"--no-browser", signInURLRe, false},
+	} {
+		t.Run(tc.flag, func(t *testing.T) {
+			t.Parallel()
+			c := newCLI(t)
+			var playErr error
+			errOut, code := c.runWatched(func(stderr <-chan string) {
+				for w := range stderr {
+					if m := tc.re.FindStringSubmatch(w); m != nil {
+						b := emulator.User{Client: e.HTTPClient(), UPN: upn, Password: seededUser(t, dir, upn)}
+						if tc.code {
+							b.UserCode = m[2]
+						}
+						_, playErr = b.SignIn(m[1])
+						return
+					}
+				}
+			}, "connect", "--emulator", dir, "--upn", upn, tc.flag, "--delegated-org", "adatum.onmicrosoft.com")
+			if playErr != nil {
+				t.Fatalf("sign-in page: %v", playErr)
+			}
+			if code != 0 {
+				t.Fatalf("connect %s: %s", tc.flag, errOut)
+			}
+			if out := c.ok("run", "-o", "json", "Get-AcceptedDomain"); !strings.Contains(out, "adatum.com") {
+				t.Errorf("customer's domains: %s", out)
+			}
+		})
 	}
 }
