@@ -287,3 +287,24 @@ func TestPartnerDelegatedDeviceAndBrowser(t *testing.T) {
 		})
 	}
 }
+
+// The module's -Prefix: Get-{Prefix}AcceptedDomain runs Get-AcceptedDomain on that connection.
+func TestPrefixedCmdletNames(t *testing.T) {
+	t.Parallel()
+	_, dir := startEmulator(t)
+	c := newCLI(t)
+	c.ok("connect", "--emulator", dir, "--prefix", "Contoso")
+	const upn = "priya.ops@northwindpartners.com"
+	if errOut, code := userConnect(t, c, upn, seededUser(t, dir, upn), "--delegated-org", "adatum.onmicrosoft.com", "--prefix", "Adatum"); code != 0 {
+		t.Fatalf("connect: %s", errOut)
+	}
+	if out := c.ok("run", "-o", "json", "Get-ContosoAcceptedDomain"); !strings.Contains(out, `"contoso.com"`) {
+		t.Errorf("Get-ContosoAcceptedDomain: %s", out)
+	}
+	if out := c.ok("run", "-o", "json", "get-adatumaccepteddomain"); !strings.Contains(out, `"adatum.com"`) {
+		t.Errorf("get-adatumaccepteddomain: %s", out)
+	}
+	if out := c.ok("run", "-o", "json", "Get-AcceptedDomain"); !strings.Contains(out, `"adatum.com"`) {
+		t.Errorf("no prefix, the latest connection: %s", out)
+	}
+}

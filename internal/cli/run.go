@@ -67,7 +67,8 @@ throttling and retries; every record carries a Tenant property; a tenant's error
 standard error without stopping the others, and the exit code is non-zero if any failed.
 
 Get-ConnectionInformation and Disconnect-ExchangeOnline are answered locally, with their
--ConnectionId and -ModulePrefix filters.`,
+-ConnectionId and -ModulePrefix filters. As with the module's -Prefix, Get-ContosoMailbox runs
+Get-Mailbox on the connection saved with --prefix Contoso.`,
 		Example: `  exoctl run Get-AcceptedDomain
   exoctl run -o json Get-Mailbox -ResultSize 5
   exoctl run Get-Mailbox alice@contoso.com
@@ -105,6 +106,16 @@ func runRun(ctx context.Context, f *Factory, o *RunOptions) error {
 	if o.fanOut() {
 		return runFanOut(ctx, f, o, c)
 	}
+	sel := o.Connection()
+	if sel == "" {
+		// The module's -Prefix: Get-ContosoMailbox is Get-Mailbox on the connection whose
+		// prefix is Contoso.
+		if name, prefix, err := unprefixed(f, c.Name); err != nil {
+			return err
+		} else if prefix != "" {
+			c.Name, sel = name, prefix
+		}
+	}
 	w, err := format.New(f.IO.Out, format.Options{
 		Format: o.Output, TypeName: format.TypeNameFor(c.Name), Properties: o.Select, Width: f.IO.Width,
 		Warn: f.warn,
@@ -112,7 +123,7 @@ func runRun(ctx context.Context, f *Factory, o *RunOptions) error {
 	if err != nil {
 		return err
 	}
-	s, _, err := openSession(ctx, f, o.Connection())
+	s, _, err := openSession(ctx, f, sel)
 	if err != nil {
 		return err
 	}
@@ -134,6 +145,37 @@ func runRun(ctx context.Context, f *Factory, o *RunOptions) error {
 		err = auth.ExplainManagedIdentityRefusal(s.Credential(), tok, err)
 	}
 	return err
+}
+
+// unprefixed reads a cmdlet name the module's -Prefix way: Verb-{Prefix}Noun names Verb-Noun
+// on the saved connection with that prefix (the longest when several fit). A name no prefix
+// fits comes back as it is, with an empty prefix.
+func unprefixed(f *Factory, cmdlet string) (name, prefix string, err error) {
+	verb, noun, ok := strings.Cut(cmdlet, "-")
+	if !ok || noun == "" {
+		return cmdlet, "", nil
+	}
+	st, err := f.connections()
+	if err != nil {
+		return "", "", err
+	}
+	ps, err := st.List()
+	if err != nil {
+		return "", "", err
+	}
+	for _, p := range ps {
+		pr := p.Prefix
+		if pr == "" || strings.ContainsAny(pr, "-_. ") || len(pr) >= len(noun) || len(pr) <= len(prefix) {
+			continue
+		}
+		if strings.EqualFold(noun[:len(pr)], pr) {
+			prefix, name = pr, verb+"-"+noun[len(pr):]
+		}
+	}
+	if prefix == "" {
+		return cmdlet, "", nil
+	}
+	return name, prefix, nil
 }
 
 // invoke runs one cmdlet, printing records page by page, warnings and non-terminating errors
