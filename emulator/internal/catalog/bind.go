@@ -417,7 +417,7 @@ func (p *BoundParam) toStrings(x any) ([]string, *BindError) {
 
 func (p *BoundParam) toEdit(m map[string]any) (MultiValuedEdit, *BindError) {
 	var edit MultiValuedEdit
-	if !isHashtable(m) {
+	if !isHashtable(m) && !isTagged(m, "#Exchange.StringFieldDeltaUpdateData") {
 		return edit, errConvert(p.Name, describe(m), p.Net, "")
 	}
 	keys := make([]string, 0, len(m))
@@ -519,11 +519,16 @@ func describe(x any) string {
 
 // isHashtable reports whether a JSON object carries the GenericHashTable tag the service's
 // binder needs.
-func isHashtable(m map[string]any) bool {
+func isHashtable(m map[string]any) bool { return isTagged(m, "#Exchange.GenericHashTable") }
+
+// isTagged reports whether a JSON object's @odata.type is typ. The admin API's own clients send
+// a MultiValuedProperty edit as #Exchange.StringFieldDeltaUpdateData {Add, Remove}, the
+// $metadata complex type of PowerShell's @{Add=...; Remove=...}.
+func isTagged(m map[string]any, typ string) bool {
 	for k, v := range m {
 		if strings.EqualFold(k, "@odata.type") {
 			s, _ := v.(string)
-			return strings.EqualFold(s, "#Exchange.GenericHashTable")
+			return strings.EqualFold(s, typ)
 		}
 	}
 	return false

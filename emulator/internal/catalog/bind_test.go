@@ -132,6 +132,8 @@ func TestBindValues(t *testing.T) {
 		{"Set-Mailbox", `{"Identity":"a","EmailAddresses":["SMTP:a@contoso.com","smtp:b@contoso.com"]}`, "EmailAddresses", []string{"SMTP:a@contoso.com", "smtp:b@contoso.com"}, "Identity"},
 		{"Set-Mailbox", `{"Identity":"a","EmailAddresses":{"@odata.type":"#Exchange.GenericHashTable","add":"x@contoso.com","REMOVE":["y@contoso.com"]}}`, "EmailAddresses",
 			MultiValuedEdit{Add: []string{"x@contoso.com"}, Remove: []string{"y@contoso.com"}}, "Identity"},
+		{"Set-Mailbox", `{"Identity":"a","EmailAddresses":{"@odata.type":"#Exchange.StringFieldDeltaUpdateData","Remove":["y@contoso.com"]}}`, "EmailAddresses",
+			MultiValuedEdit{Remove: []string{"y@contoso.com"}}, "Identity"},
 		{"Set-Mailbox", `{"Identity":"a","ForwardingSmtpAddress":"smtp:f@fabrikam.com"}`, "ForwardingSmtpAddress", "smtp:f@fabrikam.com", "Identity"},
 		{"Set-Mailbox", `{"Identity":"a","ExcludeFromAllHolds":true}`, "ExcludeFromAllHolds", true, "ExcludeFromAllHolds"},
 		{"New-Mailbox", `{"Name":"Help Desk","Shared":true}`, "Shared", true, "Shared"},
