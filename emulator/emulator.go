@@ -18,9 +18,12 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/exoctl/exoctl/emulator/internal/compliance"
 	"github.com/exoctl/exoctl/emulator/internal/exchange"
@@ -348,7 +351,24 @@ func route(ex http.Handler, cc *compliance.Server, id, mi http.Handler, log *slo
 			r2.URL = &u
 			r = &r2
 		}
-		w = &headerGuard{ResponseWriter: w}
+		g := &headerGuard{ResponseWriter: w}
+		w = g
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				// A bug met by some request: logged with its stack, answered as a generic
+				// 500 (when nothing was sent yet) instead of a dropped connection.
+				id := uuid.NewString()
+				log.Error("emulator: request panicked", "method", r.Method, "path", r.URL.Path, "panic", v, "request_id", id, "stack", string(debug.Stack()))
+				if !g.sent {
+					g.Header().Set("Content-Type", "application/json; charset=utf-8")
+					g.WriteHeader(http.StatusInternalServerError)
+					fmt.Fprintf(g, `{"error":{"code":"InternalServerError","message":"The emulator couldn't complete the request because of an internal error. Report the request id %s with its log."}}`, id)
+				}
+			}
+		}()
 		p := strings.ToLower(r.URL.Path)
 		if cc.Handles(r) {
 			cc.ServeHTTP(w, r)

@@ -119,18 +119,21 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request, rt route) {
 		if method == "" {
 			method = http.MethodPost
 		}
-		target, ok := s.batchTarget(sub.URL, rt)
-		if !ok {
-			s.fail(rec, r, errBadRequest(fmt.Sprintf("The url '%s' of batch request '%s' isn't valid.", sub.URL, sub.ID)))
-		} else {
-			body := sub.Body
-			if len(body) > 0 && body[0] == '"' { // a body sent as a JSON string
-				var str string
-				if json.Unmarshal(body, &str) == nil {
-					body = []byte(str)
-				}
+		body := sub.Body
+		if len(body) > 0 && body[0] == '"' { // a body sent as a JSON string
+			var str string
+			if json.Unmarshal(body, &str) == nil {
+				body = []byte(str)
 			}
-			req, _ := http.NewRequestWithContext(ctx, method, "/", bytes.NewReader(body))
+		}
+		target, ok := s.batchTarget(sub.URL, rt)
+		req, err := http.NewRequestWithContext(ctx, method, "/", bytes.NewReader(body))
+		switch {
+		case !ok:
+			s.fail(rec, r, errBadRequest(fmt.Sprintf("The url '%s' of batch request '%s' isn't valid.", sub.URL, sub.ID)))
+		case err != nil:
+			s.fail(rec, r, errBadRequest(fmt.Sprintf("The method '%s' of batch request '%s' isn't valid.", sub.Method, sub.ID)))
+		default:
 			req.URL = target
 			req.RequestURI = target.RequestURI()
 			req.Header = r.Header.Clone()

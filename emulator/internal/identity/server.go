@@ -188,12 +188,12 @@ func errServer(err error) *aadError {
 }
 
 // correlationID is the caller's client-request-id (header or query) or a new one.
+// A value with control bytes, or too long for an id, is not echoed (it would reach a header).
 func correlationID(r *http.Request) string {
-	if v := r.Header.Get("client-request-id"); v != "" {
-		return v
-	}
-	if v := r.URL.Query().Get("client-request-id"); v != "" {
-		return v
+	for _, v := range []string{r.Header.Get("client-request-id"), r.URL.Query().Get("client-request-id")} {
+		if v != "" && len(v) <= 128 && !strings.ContainsFunc(v, func(c rune) bool { return c < 0x20 || c == 0x7f }) {
+			return v
+		}
 	}
 	return uuid.NewString()
 }
