@@ -62,12 +62,21 @@ demo tenant contoso.onmicrosoft.com (--seed large: 100,000 mailboxes). Then, in 
 	return cmd
 }
 
-func runEmulatorStart(ctx context.Context, f *Factory, o *EmulatorStartOptions) error {
+// config is the emulator's Config for these options: --rate-limit 0 turns the limit off.
+func (o *EmulatorStartOptions) config(dir string, log *slog.Logger) (emulator.Config, error) {
 	if o.RateLimit < 0 {
-		return fmt.Errorf("--rate-limit must be 0 (off) or a positive number of requests, not %d", o.RateLimit)
+		return emulator.Config{}, usageErrorf("--rate-limit must be 0 (off) or a positive number of requests, not %d", o.RateLimit)
 	}
 	if o.RateWindow <= 0 {
-		return fmt.Errorf("--rate-window must be a positive duration such as 1m or 1h, not %s", o.RateWindow)
+		return emulator.Config{}, usageErrorf("--rate-window must be a positive duration such as 1m or 1h, not %s", o.RateWindow)
+	}
+	return emulator.Config{Addr: o.Addr, DataDir: dir, Seed: o.Seed, Logger: log, ArcKeyDir: o.ArcKeyDir,
+		RateLimit: o.RateLimit, RateWindow: o.RateWindow, RateLimitOff: o.RateLimit == 0}, nil
+}
+
+func runEmulatorStart(ctx context.Context, f *Factory, o *EmulatorStartOptions) error {
+	if _, err := o.config("", nil); err != nil {
+		return err
 	}
 	dir := o.DataDir
 	if dir == "" {
@@ -85,8 +94,11 @@ func runEmulatorStart(ctx context.Context, f *Factory, o *EmulatorStartOptions) 
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	fmt.Fprintf(f.IO.ErrOut, "Starting the emulator (data in %s)...\n", dir)
-	e, err := emulator.Start(ctx, emulator.Config{Addr: o.Addr, DataDir: dir, Seed: o.Seed, Logger: log, ArcKeyDir: o.ArcKeyDir,
-		RateLimit: o.RateLimit, RateWindow: o.RateWindow, RateLimitOff: o.RateLimit == 0})
+	cfg, err := o.config(dir, log)
+	if err != nil {
+		return err
+	}
+	e, err := emulator.Start(ctx, cfg)
 	if err != nil {
 		return err
 	}
