@@ -31,7 +31,12 @@ func held(a answer) string {
 			}
 		}
 	}
+	// An error answer is read whole; a success only for its warnings and errors (objects may
+	// hold any text).
 	low := strings.ToLower(string(a.raw))
+	if a.status < 300 {
+		low = strings.ToLower(fmt.Sprint(a.body["@adminapi.warnings"], a.body["@adminapi.errors"]))
+	}
 	for _, w := range internalWords {
 		if strings.Contains(low, w) {
 			return fmt.Sprintf("internal text %q in the answer", w)
