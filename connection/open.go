@@ -166,6 +166,45 @@ func (s *Store) Reopen(ctx context.Context, sel string) (*exo.Session, *Profile,
 	return sess, p, err
 }
 
+// ReopenFor is Reopen for running cmdlet, with the module's -Prefix: when sel is empty and
+// the cmdlet is Verb-{Prefix}Noun for a saved connection's prefix (the longest that fits), that
+// connection is reopened and the cmdlet's name comes back as Verb-Noun. Otherwise the cmdlet
+// name comes back as it is.
+func (s *Store) ReopenFor(ctx context.Context, sel, cmdlet string) (*exo.Session, *Profile, string, error) {
+	if sel == "" {
+		ps, err := s.List()
+		if err != nil {
+			return nil, nil, "", err
+		}
+		if name, prefix := unprefixed(ps, cmdlet); prefix != "" {
+			sel, cmdlet = prefix, name
+		}
+	}
+	sess, p, err := s.Reopen(ctx, sel)
+	return sess, p, cmdlet, err
+}
+
+// unprefixed reads Verb-{Prefix}Noun against the saved connections' prefixes.
+func unprefixed(ps []*Profile, cmdlet string) (name, prefix string) {
+	verb, noun, ok := strings.Cut(cmdlet, "-")
+	if !ok || noun == "" {
+		return cmdlet, ""
+	}
+	for _, p := range ps {
+		pr := p.Prefix
+		if pr == "" || strings.ContainsAny(pr, "-_. ") || len(pr) >= len(noun) || len(pr) <= len(prefix) {
+			continue
+		}
+		if strings.EqualFold(noun[:len(pr)], pr) {
+			prefix, name = pr, verb+"-"+noun[len(pr):]
+		}
+	}
+	if prefix == "" {
+		return cmdlet, ""
+	}
+	return name, prefix
+}
+
 // options are the exo.Options that reopen p, its credential built and its cache attached.
 func (s *Store) options(p *Profile) (exo.Options, error) {
 	return s.optionsWith(p, nil)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -106,16 +107,21 @@ func runRun(ctx context.Context, f *Factory, o *RunOptions) error {
 	if o.fanOut() {
 		return runFanOut(ctx, f, o, c)
 	}
-	sel := o.Connection()
-	if sel == "" {
-		// The module's -Prefix: Get-ContosoMailbox is Get-Mailbox on the connection whose
-		// prefix is Contoso.
-		if name, prefix, err := unprefixed(f, c.Name); err != nil {
-			return err
-		} else if prefix != "" {
-			c.Name, sel = name, prefix
-		}
+	if _, err := format.New(io.Discard, format.Options{Format: o.Output}); err != nil {
+		return err // a wrong -o fails before any sign-in
 	}
+	st, err := f.connections()
+	if err != nil {
+		return err
+	}
+	// One call from here to a session; Get-ContosoMailbox comes back as Get-Mailbox when the
+	// connection is the one with prefix Contoso (the module's -Prefix).
+	s, _, name, err := st.ReopenFor(ctx, o.Connection(), c.Name)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	c.Name = name
 	w, err := format.New(f.IO.Out, format.Options{
 		Format: o.Output, TypeName: format.TypeNameFor(c.Name), Properties: o.Select, Width: f.IO.Width,
 		Warn: f.warn,
@@ -123,11 +129,6 @@ func runRun(ctx context.Context, f *Factory, o *RunOptions) error {
 	if err != nil {
 		return err
 	}
-	s, _, err := openSession(ctx, f, sel)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
 	var opts []exo.InvokeOption
 	if len(o.Select) > 0 {
 		opts = append(opts, exo.WithSelect(o.Select...))
@@ -145,37 +146,6 @@ func runRun(ctx context.Context, f *Factory, o *RunOptions) error {
 		err = auth.ExplainManagedIdentityRefusal(s.Credential(), tok, err)
 	}
 	return err
-}
-
-// unprefixed reads a cmdlet name the module's -Prefix way: Verb-{Prefix}Noun names Verb-Noun
-// on the saved connection with that prefix (the longest when several fit). A name no prefix
-// fits comes back as it is, with an empty prefix.
-func unprefixed(f *Factory, cmdlet string) (name, prefix string, err error) {
-	verb, noun, ok := strings.Cut(cmdlet, "-")
-	if !ok || noun == "" {
-		return cmdlet, "", nil
-	}
-	st, err := f.connections()
-	if err != nil {
-		return "", "", err
-	}
-	ps, err := st.List()
-	if err != nil {
-		return "", "", err
-	}
-	for _, p := range ps {
-		pr := p.Prefix
-		if pr == "" || strings.ContainsAny(pr, "-_. ") || len(pr) >= len(noun) || len(pr) <= len(prefix) {
-			continue
-		}
-		if strings.EqualFold(noun[:len(pr)], pr) {
-			prefix, name = pr, verb+"-"+noun[len(pr):]
-		}
-	}
-	if prefix == "" {
-		return cmdlet, "", nil
-	}
-	return name, prefix, nil
 }
 
 // invoke runs one cmdlet, printing records page by page, warnings and non-terminating errors
