@@ -12,27 +12,52 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+
+	"github.com/exoctl/exoctl/internal/psm1"
 )
 
 // Cmdlets returns the cmdlets the caller's roles allow, sorted: the module's cmdlet catalog
-// (GET {base}/adminapi/v1.0/{tenant}/EXOModuleFile with CommandName: *). For a Security &
-// Compliance session it is the region's list. Throttling and unavailable answers are retried
-// like a read-only cmdlet.
+// (GET {base}/adminapi/v1.0/{tenant}/EXOModuleFile with CommandName: *), plus the module's own
+// Get-EXO* cmdlets. For a Security & Compliance session it is the region's list.
 func (s *Session) Cmdlets(ctx context.Context) ([]string, error) {
+	c, err := s.Catalog(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c.Cmdlets(), nil
+}
+
+// Catalog returns the connection's module file, read once per Session and kept: the cmdlets
+// the caller may run and, from the generated ExchangeOnline.psm1, each one's parameters and
+// which of them are switches. Throttling and unavailable answers are retried like a read-only
+// cmdlet; a failure is not kept, so the next call asks again.
+func (s *Session) Catalog(ctx context.Context) (*Catalog, error) {
+	if s.closed.Load() {
+		return nil, ErrNotConnected
+	}
+	s.catMu.Lock()
+	defer s.catMu.Unlock()
+	if s.catalog != nil {
+		return s.catalog, nil
+	}
 	target := s.base + "/adminapi/v1.0/" + s.tenant + "/EXOModuleFile?Version=" + url.QueryEscape(ModuleVersion)
 	requestID := uuid.NewString()
 	reauthed := false
-	var names []string
+	var c *Catalog
 	err := s.retrying(ctx, "cmdlet catalog", func() (bool, error) {
 		var retry bool
 		var err error
-		names, retry, err = s.catalogOnce(ctx, target, requestID, &reauthed)
+		c, retry, err = s.catalogOnce(ctx, target, requestID, &reauthed)
 		return retry, err
 	})
-	return names, err
+	if err != nil {
+		return nil, err
+	}
+	s.catalog = c
+	return c, nil
 }
 
-func (s *Session) catalogOnce(ctx context.Context, target, requestID string, reauthed *bool) ([]string, bool, error) {
+func (s *Session) catalogOnce(ctx context.Context, target, requestID string, reauthed *bool) (*Catalog, bool, error) {
 	const what = "EXOModuleFile"
 	if s.closed.Load() {
 		return nil, false, ErrNotConnected
@@ -84,69 +109,109 @@ func (s *Session) catalogOnce(ctx context.Context, target, requestID string, rea
 		}
 		return nil, false, ce
 	}
-	names, err := parseCatalog(b)
+	c, err := parseCatalog(b)
 	if err != nil {
 		return nil, true, fmt.Errorf("cmdlet catalog: %w", err)
 	}
-	return names, false, nil
+	return c, false, nil
 }
 
-// parseCatalog reads EXOModuleFile's answer: {"value":[{"exportedCmdlets":"A,B,..."}]}.
-func parseCatalog(b []byte) ([]string, error) {
+// Catalog is a connection's module file: the exported cmdlets and the psm1 the service
+// generated for them.
+type Catalog struct {
+	names  []string
+	module *psm1.Module // nil when the answer had no fileContent
+}
+
+// Cmdlets are the cmdlet names, sorted case-insensitively: the exported ones and Get-EXO*.
+func (c *Catalog) Cmdlets() []string { return slices.Clone(c.names) }
+
+// Parameters are a cmdlet's parameter names in the module file's order, then the common
+// parameters PowerShell adds; nil for a cmdlet the catalog does not describe.
+func (c *Catalog) Parameters(cmdlet string) []string {
+	if e := lookupEXO(cmdlet); e != nil {
+		return slices.Clone(e.Params)
+	}
+	if c.module == nil {
+		return nil
+	}
+	f := c.module.Function(cmdlet)
+	if f == nil {
+		return nil
+	}
+	var out []string
+	for _, p := range f.Params {
+		out = append(out, p.Name)
+	}
+	for _, p := range psm1.CommonParameters {
+		out = append(out, p.Name)
+	}
+	return out
+}
+
+// IsSwitch reports whether a cmdlet's parameter (or one of its aliases, any case) is a switch,
+// which takes no value: -Archive alice is then -Archive plus the value alice.
+func (c *Catalog) IsSwitch(cmdlet, param string) bool {
+	if c.module == nil {
+		return false
+	}
+	f := c.module.Function(cmdlet)
+	if f == nil {
+		return false
+	}
+	if f.IsSwitch(param) {
+		return true
+	}
+	for _, p := range psm1.CommonParameters {
+		if p.Switch && strings.EqualFold(p.Name, param) {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseCatalog reads EXOModuleFile's answer: {"value":[{"exportedCmdlets":"A,B,...",
+// "fileName":"ExchangeOnline.psm1","fileContent":"..."}]} (a saved one, say).
+func ParseCatalog(b []byte) (*Catalog, error) { return parseCatalog(b) }
+
+func parseCatalog(b []byte) (*Catalog, error) {
 	var body struct {
 		Value []struct {
 			ExportedCmdlets string `json:"exportedCmdlets"`
+			FileName        string `json:"fileName"`
+			FileContent     string `json:"fileContent"`
 		} `json:"value"`
 	}
 	if err := json.Unmarshal(b, &body); err != nil {
 		return nil, fmt.Errorf("the answer is not valid JSON: %w", err)
 	}
+	c := &Catalog{}
 	seen := map[string]bool{}
-	var names []string
+	add := func(n string) {
+		n = strings.TrimSpace(n)
+		if n == "" || seen[strings.ToLower(n)] {
+			return
+		}
+		seen[strings.ToLower(n)] = true
+		c.names = append(c.names, n)
+	}
 	for _, v := range body.Value {
 		for n := range strings.SplitSeq(v.ExportedCmdlets, ",") {
-			n = strings.TrimSpace(n)
-			if n == "" || seen[strings.ToLower(n)] {
-				continue
+			add(n)
+		}
+		if v.FileContent != "" && strings.HasSuffix(strings.ToLower(v.FileName), ".psm1") {
+			m, err := psm1.Parse(v.FileContent)
+			if err != nil {
+				return nil, fmt.Errorf("the module file %s: %w", v.FileName, err)
 			}
-			seen[strings.ToLower(n)] = true
-			names = append(names, n)
+			c.module = m
 		}
 	}
-	slices.SortFunc(names, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
-	return names, nil
-}
-
-// commonParameters are the parameters of frequently used cmdlets, for completion: the catalog
-// names cmdlets only. Not exhaustive.
-var commonParameters = map[string][]string{
-	"get-accepteddomain":             {"Identity"},
-	"get-organizationconfig":         {"Identity"},
-	"get-mailbox":                    {"Identity", "Anr", "Archive", "Filter", "InactiveMailboxOnly", "IncludeInactiveMailbox", "OrganizationalUnit", "PublicFolder", "RecipientTypeDetails", "ResultSize", "SoftDeletedMailbox", "SortBy"},
-	"get-recipient":                  {"Identity", "Anr", "Filter", "IncludeSoftDeletedRecipients", "OrganizationalUnit", "Properties", "RecipientType", "RecipientTypeDetails", "ResultSize", "SortBy"},
-	"get-exomailbox":                 {"Identity", "Anr", "Filter", "PropertySets", "Properties", "RecipientTypeDetails", "ResultSize"},
-	"get-mailboxstatistics":          {"Identity", "Archive", "IncludeMoveHistory", "IncludeMoveReport"},
-	"get-mailboxpermission":          {"Identity", "User", "Owner", "ResultSize"},
-	"get-distributiongroup":          {"Identity", "Anr", "Filter", "ResultSize", "SortBy"},
-	"get-distributiongroupmember":    {"Identity", "ResultSize"},
-	"get-user":                       {"Identity", "Anr", "Filter", "RecipientTypeDetails", "ResultSize", "SortBy"},
-	"set-mailbox":                    {"Identity", "DisplayName", "EmailAddresses", "ForwardingSmtpAddress", "DeliverToMailboxAndForward", "GrantSendOnBehalfTo", "HiddenFromAddressListsEnabled", "IssueWarningQuota", "LitigationHoldEnabled", "PrimarySmtpAddress", "ProhibitSendQuota", "ProhibitSendReceiveQuota", "RetentionPolicy", "Type", "WindowsEmailAddress", "Confirm", "WhatIf"},
-	"new-mailbox":                    {"Name", "Alias", "DisplayName", "FirstName", "LastName", "MicrosoftOnlineServicesID", "Password", "PrimarySmtpAddress", "Room", "Equipment", "Shared", "Confirm", "WhatIf"},
-	"remove-mailbox":                 {"Identity", "Permanent", "Confirm", "WhatIf"},
-	"add-mailboxpermission":          {"Identity", "User", "AccessRights", "AutoMapping", "InheritanceType", "Confirm", "WhatIf"},
-	"remove-mailboxpermission":       {"Identity", "User", "AccessRights", "InheritanceType", "Confirm", "WhatIf"},
-	"add-distributiongroupmember":    {"Identity", "Member", "Confirm", "WhatIf"},
-	"remove-distributiongroupmember": {"Identity", "Member", "Confirm", "WhatIf"},
-	"get-compliancesearch":           {"Identity", "Case", "ResultSize"},
-	"get-label":                      {"Identity", "IncludeDetailedLabelActions"},
-	"get-labelpolicy":                {"Identity"},
-	"get-dlpcompliancepolicy":        {"Identity", "DistributionDetail"},
-	"get-retentioncompliancepolicy":  {"Identity", "DistributionDetail"},
-}
-
-// KnownParameters returns the parameter names exoctl knows for a cmdlet (case-insensitive), or
-// nil. The service's catalog lists cmdlet names only, so this is a built-in table of common
-// cmdlets, for completion; it never limits what may be sent.
-func KnownParameters(cmdlet string) []string {
-	return slices.Clone(commonParameters[strings.ToLower(cmdlet)])
+	if len(c.names) > 0 {
+		for _, n := range EXOCmdlets() {
+			add(n)
+		}
+	}
+	slices.SortFunc(c.names, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
+	return c, nil
 }

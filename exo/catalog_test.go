@@ -5,8 +5,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/exoctl/exoctl/exo"
 )
 
 func TestCmdlets(t *testing.T) {
@@ -37,11 +35,28 @@ func TestCmdlets(t *testing.T) {
 	}
 }
 
-func TestKnownParameters(t *testing.T) {
-	if p := exo.KnownParameters("get-mailbox"); !slices.Contains(p, "ResultSize") {
+// The module file the service generated tells each cmdlet's parameters and switches; it is
+// read once per session.
+func TestCatalogFromModuleFile(t *testing.T) {
+	s, _ := emulatorSession(t)
+	ctx := context.Background()
+	c, err := s.Catalog(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := s.Catalog(ctx); again != c {
+		t.Error("the module file was read twice in one session")
+	}
+	if p := c.Parameters("get-mailbox"); !slices.Contains(p, "ResultSize") || !slices.Contains(p, "Archive") || !slices.Contains(p, "ErrorAction") {
 		t.Errorf("Get-Mailbox parameters %v", p)
 	}
-	if p := exo.KnownParameters("Get-Nothing"); p != nil {
+	if !c.IsSwitch("Get-Mailbox", "archive") || c.IsSwitch("Get-Mailbox", "Identity") || !c.IsSwitch("Set-Mailbox", "Verbose") {
+		t.Error("switches are not the module file's")
+	}
+	if !slices.Contains(c.Cmdlets(), "Get-EXOMailbox") || !slices.Contains(c.Parameters("Get-EXOMailbox"), "PropertySets") {
+		t.Errorf("Get-EXOMailbox: %v", c.Parameters("Get-EXOMailbox"))
+	}
+	if p := c.Parameters("Get-Nothing"); p != nil {
 		t.Errorf("unknown cmdlet parameters %v", p)
 	}
 }

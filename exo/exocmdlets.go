@@ -28,6 +28,8 @@ import (
 // exoCmdlet describes how one Get-EXO* cmdlet reads its entity set.
 type exoCmdlet struct {
 	Name string
+	// Params are the cmdlet's parameters (Microsoft's reference), for completion.
+	Params []string
 	// path builds the request path after the tenant from the bound parameters.
 	path func(p Params) (string, error)
 	// sets are the cmdlet's property sets; "Minimum" is the default.
@@ -98,7 +100,7 @@ func needIdentity(cmdlet string, p Params, names ...string) (string, error) {
 var mailboxIDs = []string{"Identity", "UserPrincipalName", "PrimarySmtpAddress", "ExternalDirectoryObjectId"}
 
 var exoCmdlets = []exoCmdlet{
-	{Name: "Get-EXOMailbox", sets: mailboxSets,
+	{Name: "Get-EXOMailbox", sets: mailboxSets, Params: append([]string{"Identity", "Anr", "ExternalDirectoryObjectId", "Filter", "PrimarySmtpAddress", "Properties", "PropertySets", "RecipientTypeDetails", "ResultSize", "UserPrincipalName"}, "Archive", "IncludeInactiveMailbox", "InactiveMailboxOnly", "MailboxPlan", "OrganizationalUnit", "SoftDeletedMailbox"),
 		path: func(p Params) (string, error) {
 			if id := identityOf(p, mailboxIDs...); id != "" {
 				return "Mailbox" + key(id), nil
@@ -106,7 +108,7 @@ var exoCmdlets = []exoCmdlet{
 			return "Mailbox", nil
 		},
 		collection: func(p Params) bool { return !hasKey(p, mailboxIDs...) }},
-	{Name: "Get-EXORecipient", sets: recipientSets,
+	{Name: "Get-EXORecipient", sets: recipientSets, Params: append([]string{"Identity", "Anr", "ExternalDirectoryObjectId", "Filter", "PrimarySmtpAddress", "Properties", "PropertySets", "RecipientTypeDetails", "ResultSize", "UserPrincipalName"}, "IncludeSoftDeletedRecipients", "OrganizationalUnit", "RecipientType"),
 		path: func(p Params) (string, error) {
 			if id := identityOf(p, mailboxIDs...); id != "" {
 				return "Recipient" + key(id), nil
@@ -114,7 +116,7 @@ var exoCmdlets = []exoCmdlet{
 			return "Recipient", nil
 		},
 		collection: func(p Params) bool { return !hasKey(p, mailboxIDs...) }},
-	{Name: "Get-EXOCASMailbox", sets: casSets,
+	{Name: "Get-EXOCASMailbox", sets: casSets, Params: append([]string{"Identity", "Anr", "ExternalDirectoryObjectId", "Filter", "PrimarySmtpAddress", "Properties", "PropertySets", "RecipientTypeDetails", "ResultSize", "UserPrincipalName"}, "ActiveSyncDebugLogging", "GetImapProtocolLog", "GetPopProtocolLog", "OrganizationalUnit", "ProtocolSettings", "ReadIsOptimizedForAccessibility", "SendLogsTo"),
 		path: func(p Params) (string, error) {
 			if id := identityOf(p, mailboxIDs...); id != "" {
 				return "CasMailbox" + key(id), nil
@@ -122,19 +124,19 @@ var exoCmdlets = []exoCmdlet{
 			return "CasMailbox", nil
 		},
 		collection: func(p Params) bool { return !hasKey(p, mailboxIDs...) }},
-	{Name: "Get-EXOMailboxStatistics", sets: statisticsSets,
+	{Name: "Get-EXOMailboxStatistics", sets: statisticsSets, Params: []string{"Identity", "Archive", "DatabaseGuid", "ExchangeGuid", "IncludeMoveHistory", "IncludeMoveReport", "IncludeSoftDeletedRecipients", "PrimarySmtpAddress", "Properties", "PropertySets", "UserPrincipalName"},
 		path: func(p Params) (string, error) {
 			id, err := needIdentity("Get-EXOMailboxStatistics", p, "Identity", "UserPrincipalName", "PrimarySmtpAddress", "ExchangeGuid")
 			return "Mailbox" + key(id) + "/Exchange.GetMailboxStatistics()", err
 		},
 		collection: func(Params) bool { return false }},
-	{Name: "Get-EXOMailboxPermission",
+	{Name: "Get-EXOMailboxPermission", Params: []string{"Identity", "ExternalDirectoryObjectId", "Owner", "PrimarySmtpAddress", "ResultSize", "SoftDeletedMailbox", "User", "UserPrincipalName"},
 		path: func(p Params) (string, error) {
 			id, err := needIdentity("Get-EXOMailboxPermission", p, mailboxIDs...)
 			return "Mailbox" + key(id) + "/MailboxPermission", err
 		},
 		collection: func(Params) bool { return true }},
-	{Name: "Get-EXORecipientPermission",
+	{Name: "Get-EXORecipientPermission", Params: []string{"Identity", "AccessRights", "ExternalDirectoryObjectId", "PrimarySmtpAddress", "ResultSize", "Trustee", "UserPrincipalName"},
 		path: func(p Params) (string, error) {
 			var args []string
 			if id := identityOf(p, "Identity"); id != "" {
@@ -149,7 +151,7 @@ var exoCmdlets = []exoCmdlet{
 			return "Recipient/Exchange.GetRecipientPermissionByFilters(" + strings.Join(args, ",") + ")", nil
 		},
 		collection: func(Params) bool { return true }},
-	{Name: "Get-EXOMailboxFolderStatistics",
+	{Name: "Get-EXOMailboxFolderStatistics", Params: []string{"Identity", "Archive", "DiagnosticInfo", "ExternalDirectoryObjectId", "Folderscope", "IncludeAnalysis", "IncludeOldestAndNewestItems", "IncludeSoftDeletedRecipients", "PrimarySmtpAddress", "ResultSize", "UserPrincipalName"},
 		path: func(p Params) (string, error) {
 			id, err := needIdentity("Get-EXOMailboxFolderStatistics", p, mailboxIDs...)
 			fn := "Exchange.GetMailboxFolderStatistics()"
@@ -159,7 +161,7 @@ var exoCmdlets = []exoCmdlet{
 			return "Mailbox" + key(id) + "/MailboxFolder/" + fn, err
 		},
 		collection: func(Params) bool { return true }},
-	{Name: "Get-EXOMailboxFolderPermission",
+	{Name: "Get-EXOMailboxFolderPermission", Params: []string{"Identity", "ExternalDirectoryObjectId", "GroupMailbox", "PrimarySmtpAddress", "User", "UserPrincipalName"},
 		path: func(p Params) (string, error) {
 			id, err := needIdentity("Get-EXOMailboxFolderPermission", p, "Identity")
 			if err != nil {
@@ -172,7 +174,7 @@ var exoCmdlets = []exoCmdlet{
 			return "Mailbox" + key(mbx) + "/MailboxFolder" + key(folder) + "/MailboxFolderPermission", nil
 		},
 		collection: func(Params) bool { return true }},
-	{Name: "Get-EXOMobileDeviceStatistics",
+	{Name: "Get-EXOMobileDeviceStatistics", Params: []string{"Identity", "ActiveSync", "ExternalDirectoryObjectId", "GetMailboxLog", "Mailbox", "NotificationEmailAddresses", "OWAforDevices", "PrimarySmtpAddress", "RestApi", "ShowRecoveryPassword", "UniversalOutlook", "UserPrincipalName"},
 		path: func(p Params) (string, error) {
 			id, err := needIdentity("Get-EXOMobileDeviceStatistics", p, "Mailbox", "Identity", "UserPrincipalName", "PrimarySmtpAddress")
 			return "Mailbox" + key(id) + "/MobileDevice/Exchange.GetMobileDeviceStatistics()", err

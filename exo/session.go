@@ -78,6 +78,10 @@ type Options struct {
 
 // Session is one connection to Exchange Online, safe for concurrent use.
 type Session struct {
+	// catalog is the connection's module file, read once (Catalog).
+	catMu   sync.Mutex
+	catalog *Catalog
+
 	id        string
 	base      string // REST base: scheme://host (for Security & Compliance, the region's)
 	authority string

@@ -36,9 +36,11 @@
 //
 // # Limits
 //
-// psparam knows no cmdlet's parameters. So, unlike PowerShell, it cannot tell a switch from a
-// parameter that needs a value: a parameter followed by a value takes it. Put an unnamed
-// Identity first (Get-Mailbox alice -Archive) or write switches as -Archive:$true. Dates are sent
+// psparam knows no cmdlet's parameters unless told: with the Switches option (from the
+// connection's module file) a switch followed by a value leaves the value unnamed, as in
+// PowerShell. Without it, it cannot tell a switch from a parameter that needs a value: a
+// parameter followed by a value takes it. Put an unnamed Identity first (Get-Mailbox alice
+// -Archive) or write switches as -Archive:$true. Dates are sent
 // as the text typed; the service parses them. Integers beyond int64 become float64.
 //
 // A *SyntaxError with Incomplete set means more lines could complete the input (an open quote

@@ -20,6 +20,8 @@ type parser struct {
 	quoted bool   // src is shown single-quoted in line, each ' as '\''
 	argv   bool   // src is one argv element
 	depth  int
+	// switches, when set, says which of the cmdlet's parameters are switches (Switches).
+	switches func(cmdlet, param string) bool
 }
 
 // lineOff maps an offset in src to an offset in line.

@@ -77,8 +77,8 @@ func (c *Command) Parameters() map[string]any {
 // in argument mode. The line may span several physical lines through a trailing backtick or an
 // open @{ }, @( ), { } or string. It returns ErrEmptyLine for a blank or comment-only line and a
 // *SyntaxError for anything it cannot read.
-func ParseLine(line string) (*Command, error) {
-	p := &parser{src: line, line: line}
+func ParseLine(line string, opts ...Option) (*Command, error) {
+	p := &parser{src: line, line: line, switches: options(opts)}
 	if err := p.skipBlank(true); err != nil {
 		return nil, err
 	}
@@ -114,17 +114,39 @@ func ParseLine(line string) (*Command, error) {
 	return bind(name, toks, p)
 }
 
+// Option tunes parsing.
+type Option func(*parseOptions)
+
+type parseOptions struct {
+	isSwitch func(cmdlet, param string) bool
+}
+
+// Switches tells the parser which parameters are switches (the module file knows: a
+// [switch] in the cmdlet's param block), so that a switch followed by a value does not take
+// it, as in PowerShell: Get-Mailbox -Archive alice is -Archive plus the unnamed alice.
+func Switches(isSwitch func(cmdlet, param string) bool) Option {
+	return func(o *parseOptions) { o.isSwitch = isSwitch }
+}
+
+func options(opts []Option) func(cmdlet, param string) bool {
+	var o parseOptions
+	for _, f := range opts {
+		f(&o)
+	}
+	return o.isSwitch
+}
+
 // ParseArgs reads a cmdlet invocation from argv: argv[0] is the cmdlet name and each later
 // element is one PowerShell argument-mode token, after a POSIX shell removed its own quotes.
 // An element that starts like a PowerShell value (a quote, @, {, $, (, [ or a comma) is read
 // as PowerShell reads it; anything else is text, or a number, split into an array at commas.
 // So `-Identity "o'brien"` works as typed in bash, and `'@{Add="smtp:a@x.com"}'` is a hashtable.
-func ParseArgs(argv []string) (*Command, error) {
+func ParseArgs(argv []string, opts ...Option) (*Command, error) {
 	line := displayArgs(argv)
 	if len(argv) == 0 {
 		return nil, &SyntaxError{Msg: "no cmdlet given", Hint: "name the cmdlet first, e.g. Get-Mailbox -Identity alice"}
 	}
-	p0 := &parser{src: argv[0], line: line.text, base: line.offsets[0], argv: true}
+	p0 := &parser{src: argv[0], line: line.text, base: line.offsets[0], argv: true, switches: options(opts)}
 	name, err := p0.cmdletName()
 	if err != nil {
 		return nil, err
@@ -201,7 +223,7 @@ func bind(name string, toks []token, p *parser) (*Command, error) {
 			}
 			i++
 			v = toks[i].val
-		case switchParams[key]:
+		case switchParams[key] || (p.switches != nil && p.switches(name, t.name)):
 			v = true
 			if i+1 < len(toks) && toks[i+1].kind == tokValue {
 				if b, ok := toks[i+1].val.(bool); ok {

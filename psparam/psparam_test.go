@@ -372,3 +372,30 @@ func TestDisplayArgsOffsets(t *testing.T) {
 		t.Errorf("offset %d points at %q in %q", se.Offset, se.Line[se.Offset:], se.Line)
 	}
 }
+
+// With Switches, a switch followed by a value does not take it, in a line and in argv.
+func TestSwitchesOption(t *testing.T) {
+	isSwitch := func(cmdlet, param string) bool {
+		return strings.EqualFold(cmdlet, "Get-Mailbox") && strings.EqualFold(param, "Archive")
+	}
+	for _, get := range []func() (*Command, error){
+		func() (*Command, error) { return ParseLine("Get-Mailbox -Archive alice", Switches(isSwitch)) },
+		func() (*Command, error) { return ParseArgs([]string{"Get-Mailbox", "-Archive", "alice"}, Switches(isSwitch)) },
+	} {
+		c, err := get()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a, _ := c.Lookup("Archive"); a != true {
+			t.Errorf("Archive = %v, want true", a)
+		}
+		if id, _ := c.Lookup("Identity"); id != "alice" {
+			t.Errorf("Identity = %v, want alice", id)
+		}
+	}
+	// Without the option, -Archive takes the value (psparam knows no cmdlet).
+	c, _ := ParseLine("Get-Mailbox -Archive alice")
+	if a, _ := c.Lookup("Archive"); a != "alice" {
+		t.Errorf("without Switches: Archive = %v", a)
+	}
+}

@@ -86,6 +86,7 @@ Get-Mailbox on the connection saved with --prefix Contoso.`,
 			return runRun(cmd.Context(), f, o)
 		},
 	}
+	cmd.ValidArgsFunction = completeCmdlet(f, o)
 	cmd.Flags().SetInterspersed(false)
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "output format: "+strings.Join(format.Formats(), ", ")+" (default: the type's view)")
 	cmd.Flags().StringArrayVarP(&o.Connections, "connection", "c", nil, "connection to use: Id, ConnectionId or prefix (default: the latest); a comma list or a prefix pattern runs in each")

@@ -40,7 +40,7 @@ each like exoctl run (default views, warnings, errors, confirmation prompts). A 
 while a quote, @{ }, @( ) or { } is open, or after a trailing backtick.
 
 On a terminal: line editing, history, and Tab completion of cmdlet names (from the cmdlet
-catalog your roles allow) and of -Parameter names of common cmdlets. Ctrl-C cancels the running
+catalog your roles allow) and of their -Parameter names (from the connection's module file). Ctrl-C cancels the running
 cmdlet or the line being typed; Ctrl-D or exit leaves.
 
 With stdin not a terminal it runs a script: exoctl shell < script.ps1 runs every line, reports
@@ -76,7 +76,8 @@ type shell struct {
 
 	catOnce sync.Once
 	catMu   sync.Mutex
-	catalog []string // cmdlet names, nil until loaded
+	catalog []string     // cmdlet names, nil until loaded
+	module  *exo.Catalog // the module file: parameters and switches, nil until loaded
 	catErr  error
 }
 
@@ -117,14 +118,24 @@ func shellPrompt(p *connection.Profile, s *exo.Session) string {
 // loadCatalog reads the cmdlet catalog once.
 func (sh *shell) loadCatalog(ctx context.Context) ([]string, error) {
 	sh.catOnce.Do(func() {
-		names, err := sh.s.Cmdlets(ctx)
+		c, err := sh.s.Catalog(ctx)
 		sh.catMu.Lock()
-		sh.catalog, sh.catErr = names, err
+		if err == nil {
+			sh.catalog, sh.module = c.Cmdlets(), c
+		}
+		sh.catErr = err
 		sh.catMu.Unlock()
 	})
 	sh.catMu.Lock()
 	defer sh.catMu.Unlock()
 	return sh.catalog, sh.catErr
+}
+
+// isSwitch says from the module file (once loaded) whether a cmdlet's parameter is a switch.
+func (sh *shell) isSwitch(cmdlet, param string) bool {
+	sh.catMu.Lock()
+	defer sh.catMu.Unlock()
+	return sh.module != nil && sh.module.IsSwitch(cmdlet, param)
 }
 
 // cmdletNames is what completion offers: the catalog as far as it is loaded, plus built-ins.
@@ -291,7 +302,10 @@ func (sh *shell) line(ctx context.Context, text string, sig <-chan os.Signal) (q
 		sh.help()
 		return false, nil
 	}
-	c, err := psparam.ParseLine(text)
+	if strings.Contains(text, "-") {
+		_, _ = sh.loadCatalog(ctx) // which parameters are switches; without it, psparam's rule
+	}
+	c, err := psparam.ParseLine(text, psparam.Switches(sh.isSwitch))
 	if errors.Is(err, psparam.ErrEmptyLine) {
 		return false, nil
 	}
@@ -452,10 +466,11 @@ func (sh *shell) complete(line string, pos int, key rune) (string, int, bool) {
 		cands = sh.cmdletNames()
 	case strings.HasPrefix(word, "-"):
 		fields := strings.Fields(before)
-		cands = exo.KnownParameters(fields[0])
-		if !slices.Contains(cands, "Confirm") && !strings.HasPrefix(strings.ToLower(fields[0]), "get-") {
-			cands = append(cands, "Confirm", "WhatIf")
+		sh.catMu.Lock()
+		if sh.module != nil {
+			cands = sh.module.Parameters(fields[0])
 		}
+		sh.catMu.Unlock()
 		prefix, word = "-", word[1:]
 	default:
 		return "", 0, false

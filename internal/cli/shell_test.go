@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/exoctl/exoctl/exo"
 )
 
 func TestShellScript(t *testing.T) {
@@ -52,6 +54,14 @@ Get-OrganizationConfig
 		t.Error("Remove-Mailbox -Confirm:$false did not run")
 	}
 
+	// The module file says -Archive is a switch: the value after it is the unnamed Identity
+	// (the emulator then answers for -Archive itself: mailboxes' archives, or that it does not
+	// emulate the switch yet), not "admin" given to -Archive.
+	archOut, archErr, _ := c.run("Get-Mailbox -Archive admin\n", "shell")
+	if !strings.Contains(archOut, "admin") && !strings.Contains(archErr, "parameter 'Archive' of Get-Mailbox is a real Exchange Online parameter, but the exoctl emulator does not emulate it") {
+		t.Errorf("switch then value:\nstdout:\n%s\nstderr:\n%s", archOut, archErr)
+	}
+
 	// A script that ends inside a command fails; an all-good script exits 0.
 	if _, errOut, code := c.run("Get-AcceptedDomain\nSet-Mailbox x -EmailAddresses @{\n", "shell"); code != 1 || !strings.Contains(errOut, "line 2") {
 		t.Errorf("unfinished script: exit %d, stderr %s", code, errOut)
@@ -62,8 +72,21 @@ Get-OrganizationConfig
 	}
 }
 
+// testModuleFile is an EXOModuleFile answer with a small generated module.
+const testModuleFile = `{"value":[{"exportedCmdlets":"Get-AcceptedDomain,Get-Mailbox,Get-MailboxStatistics,Set-Mailbox",` +
+	`"fileName":"ExchangeOnline.psm1","fileContent":` +
+	`"function script:Get-Mailbox\n{\n    [CmdletBinding()]\n    param(\n    [Parameter(Position=0)]\n    [System.Object]\n    ${Identity},\n\n    [switch]\n    ${Archive},\n\n    [System.Object]\n    ${RecipientTypeDetails},\n\n    [System.Object]\n    ${ResultSize}\n    )\n}\n` +
+	`function script:Set-Mailbox\n{\n    [CmdletBinding()]\n    param(\n    [System.Object]\n    ${Identity},\n\n    [switch]\n    ${WhatIf},\n\n    [switch]\n    ${Confirm}\n    )\n}\n"}]}`
+
 func TestShellComplete(t *testing.T) {
-	sh := &shell{catalog: []string{"Get-AcceptedDomain", "Get-Mailbox", "Get-MailboxStatistics", "Set-Mailbox"}}
+	cat, err := exo.ParseCatalog([]byte(testModuleFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh := &shell{catalog: cat.Cmdlets(), module: cat}
+	if !sh.isSwitch("get-mailbox", "ARCHIVE") || sh.isSwitch("Get-Mailbox", "ResultSize") {
+		t.Error("switches are not the module file's")
+	}
 	tab := func(line string) string {
 		t.Helper()
 		got, pos, ok := sh.complete(line, len(line), '\t')
@@ -82,6 +105,8 @@ func TestShellComplete(t *testing.T) {
 		"get-con":                       "Get-ConnectionInformation ",
 		"Get-Mailbox -Res":              "Get-Mailbox -ResultSize ",
 		"get-mailbox alice -recipientt": "get-mailbox alice -RecipientTypeDetails ",
+		"get-mailbox -erroract":         "get-mailbox -ErrorAction ",
+		"Get-EXOMailbox -PropertyS":     "Get-EXOMailbox -PropertySets ",
 		"Set-Mailbox alice -What":       "Set-Mailbox alice -WhatIf ",
 		"Get-Nothing -Res":              "Get-Nothing -Res",
 		"Get-Mailbox alic":              "Get-Mailbox alic",

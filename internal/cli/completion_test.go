@@ -1,0 +1,24 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+)
+
+// exoctl's shell completion (cobra's __complete, what exoctl completion bash calls) offers the
+// connection's cmdlets and their parameters from the module file.
+func TestCompletionFromModuleFile(t *testing.T) {
+	c := connected(t)
+	out := c.ok("__complete", "run", "Get-Mailb")
+	if !strings.Contains(out, "Get-Mailbox\n") || strings.Contains(out, "Get-AcceptedDomain") {
+		t.Errorf("cmdlets:\n%s", out)
+	}
+	out = c.ok("__complete", "run", "Get-Mailbox", "-ResultS")
+	if !strings.Contains(out, "-ResultSize\n") {
+		t.Errorf("parameters:\n%s", out)
+	}
+	out = c.ok("__complete", "run", "Get-EXOMailbox", "-PropertyS")
+	if !strings.Contains(out, "-PropertySets\n") {
+		t.Errorf("Get-EXO* parameters:\n%s", out)
+	}
+}
