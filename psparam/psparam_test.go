@@ -380,7 +380,9 @@ func TestSwitchesOption(t *testing.T) {
 	}
 	for _, get := range []func() (*Command, error){
 		func() (*Command, error) { return ParseLine("Get-Mailbox -Archive alice", Switches(isSwitch)) },
-		func() (*Command, error) { return ParseArgs([]string{"Get-Mailbox", "-Archive", "alice"}, Switches(isSwitch)) },
+		func() (*Command, error) {
+			return ParseArgs([]string{"Get-Mailbox", "-Archive", "alice"}, Switches(isSwitch))
+		},
 	} {
 		c, err := get()
 		if err != nil {
