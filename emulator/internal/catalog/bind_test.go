@@ -294,3 +294,24 @@ func FuzzBind(f *testing.F) {
 		}
 	})
 }
+
+func TestPositions(t *testing.T) {
+	t.Parallel()
+	pos := func(cmdlet, param string) int {
+		c := For(ExchangeOnline).Lookup(cmdlet)
+		for _, sp := range c.Sets[c.Default].Params {
+			if sp.Name == param {
+				return sp.Position
+			}
+		}
+		t.Fatalf("%s has no %s in its default set", cmdlet, param)
+		return 0
+	}
+	if got := pos("Get-Mailbox", "Identity"); got != 0 {
+		t.Errorf("Get-Mailbox -Identity position %d, want 0", got)
+	}
+	// The page prints every parameter as positional; the live module takes them by name.
+	if got := pos("Get-MessageTraceV2", "SenderAddress"); got != -1 {
+		t.Errorf("Get-MessageTraceV2 -SenderAddress position %d, want named", got)
+	}
+}

@@ -181,7 +181,7 @@ func NewCommand(cm *Cmdlet, p Product) *Command {
 			params = append(params, sp)
 		}
 		if keep {
-			c.Sets = append(c.Sets, &CommandSet{Name: s.Name, Params: params})
+			c.Sets = append(c.Sets, &CommandSet{Name: s.Name, Params: namedWhenAllPositional(params)})
 		}
 	}
 	if len(c.Sets) == 0 {
@@ -226,6 +226,25 @@ func NewCommand(cm *Cmdlet, p Product) *Command {
 	}
 	sort.Strings(c.names)
 	return c
+}
+
+// namedWhenAllPositional makes every parameter of a set named when the page prints all of them
+// (three or more) as positional: the live module's proxies treat those as named (the source
+// catalog's README, checked against the live service's module file).
+func namedWhenAllPositional(params []SetParam) []SetParam {
+	if len(params) < 3 {
+		return params
+	}
+	for _, sp := range params {
+		if sp.Position < 0 {
+			return params
+		}
+	}
+	out := slices.Clone(params)
+	for i := range out {
+		out[i].Position = -1
+	}
+	return out
 }
 
 func isCommonName(name string) bool {
