@@ -274,8 +274,13 @@ func (p *BoundParam) scalar(s string, x any) (any, *BindError) {
 		if strings.EqualFold(t, "Unlimited") {
 			return ResultSize{Unlimited: true}, nil
 		}
+		// -ResultSize counts from 1; other Unlimited counts (RecipientLimits, ...) from 0.
+		least, most := int64(0), int64(math.MaxInt32)
+		if strings.Contains(p.Net, "UInt32") {
+			least, most = 1, math.MaxUint32
+		}
 		n, err := strconv.ParseInt(t, 10, 64)
-		if err != nil || n <= 0 || n > math.MaxUint32 {
+		if err != nil || n < least || n > most {
 			return nil, errConvert(p.Name, s, p.Net, "")
 		}
 		return ResultSize{N: n}, nil
