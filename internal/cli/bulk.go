@@ -26,6 +26,10 @@ import (
 
 // BulkOptions are `exoctl bulk`'s flags.
 type BulkOptions struct {
+	// TenantColumn names the CSV column holding each row's tenant (a customer's domain or id):
+	// rows then run in their tenant, from the connection's one sign-in, as run --tenants does.
+	TenantColumn string
+
 	CSV         string
 	Journal     string
 	Parallel    int
@@ -87,6 +91,7 @@ Cmdlets that ask for confirmation (most Remove-*) need -Confirm:$false in the te
 	cmd.Flags().IntVarP(&o.Parallel, "parallel", "p", 1, "rows run at once (1-8)")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "ndjson", "per-row results: ndjson or csv")
 	cmd.Flags().StringVarP(&o.Connection, "connection", "c", "", "connection to use: Id, ConnectionId or prefix (default: the latest)")
+	cmd.Flags().StringVar(&o.TenantColumn, "tenant-column", "", "CSV column with each row's tenant: rows run in their tenant from the connection's sign-in")
 	cmd.Flags().BoolVar(&o.RetryFailed, "retry-failed", false, "run again the rows the journal records as failed")
 	cmd.Flags().BoolVar(&o.RetryUnknown, "retry-unknown", false, "run again the rows whose outcome is unknown (started, never finished): check them first")
 	cmd.Flags().DurationVar(&o.Grace, "grace", o.Grace, "after Ctrl-C, how long rows in flight may take to finish")
@@ -103,6 +108,9 @@ type bulkTemplate struct {
 	tokens []string // tokens[i] stands for column cols[i]
 	cols   []int    // index into the CSV header
 	names  []string
+
+	// tenants gives each row the session of its tenant (--tenant-column); nil: one session.
+	tenants *bulkTenants
 }
 
 var placeholderRE = regexp.MustCompile(`\{([A-Za-z_][A-Za-z0-9_.\- ]*)\}`)
@@ -421,6 +429,12 @@ func runBulk(ctx context.Context, f *Factory, o *BulkOptions) error {
 	if err != nil {
 		return err
 	}
+	if o.TenantColumn != "" {
+		if tmpl.tenants, err = newBulkTenants(f, o.Connection, o.TenantColumn, header, rows); err != nil {
+			return err
+		}
+		defer tmpl.tenants.close(ctx)
+	}
 	jpath := o.Journal
 	if jpath == "" {
 		jpath = o.CSV + ".exoctl-journal"
@@ -664,6 +678,14 @@ func (e *bulkFailed) Error() string {
 
 func runBulkRow(ctx context.Context, s *exo.Session, t *bulkTemplate, row int, vals []string, emptyNull bool) *bulkResult {
 	res := &bulkResult{Row: row, Status: statusOK, values: vals, Records: []*exo.Record{}}
+	if t.tenants != nil {
+		ts, err := t.tenants.session(ctx, vals)
+		if err != nil {
+			res.Status, res.Error = statusError, oneLine(err.Error())
+			return res
+		}
+		s = ts
+	}
 	params := t.params(vals, emptyNull)
 	var errs []string
 	for page, err := range s.InvokePages(ctx, t.cmd.Name, params) {

@@ -308,3 +308,27 @@ func TestPrefixedCmdletNames(t *testing.T) {
 		t.Errorf("no prefix, the latest connection: %s", out)
 	}
 }
+
+// bulk --tenant-column runs each row in its tenant from the partner's one sign-in; a row whose
+// tenant refuses the partner fails alone.
+func TestBulkTenantColumn(t *testing.T) {
+	t.Parallel()
+	_, dir := startEmulator(t)
+	c := newCLI(t)
+	const upn = "priya.ops@northwindpartners.com"
+	if errOut, code := userConnect(t, c, upn, seededUser(t, dir, upn)); code != 0 {
+		t.Fatalf("connect: %s", errOut)
+	}
+	csv := filepath.Join(t.TempDir(), "mailboxes.csv")
+	if err := os.WriteFile(csv, []byte("Customer,Mailbox\nwingtiptoys.onmicrosoft.com,ines.moreau\nadatum.onmicrosoft.com,astrid.nielsen\nlitware.onmicrosoft.com,hana.kim\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := c.run("", "bulk", "--csv", csv, "--tenant-column", "Customer", "-o", "csv", "--", "Get-Mailbox", "-Identity", "{Mailbox}")
+	if code == 0 {
+		t.Errorf("the Litware row must fail: %s", errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 4 || !strings.Contains(lines[1], "ok") || !strings.Contains(lines[2], "ok") || !strings.Contains(lines[3], "AADSTS50020") {
+		t.Errorf("per-row results:\n%s\n%s", out, errOut)
+	}
+}
