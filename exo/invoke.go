@@ -51,7 +51,8 @@ func WithSelect(props ...string) InvokeOption {
 // WithRecords hands every record to fn as soon as it is read from the answer, and the pages
 // InvokePages yields hold none: memory holds one record, not a page. A page is yielded after
 // its last record. fn's error ends the invocation and is returned as it is. An answer that
-// breaks off after records went to fn is not retried (they would be repeated).
+// breaks off after records went to fn is not retried (they would be repeated). The Get-EXO*
+// cmdlets (entity sets, exocmdlets.go) do not stream: their pages still hold their records.
 func WithRecords(fn func(*Record) error) InvokeOption {
 	return func(c *invokeConfig) { c.each = fn }
 }

@@ -166,6 +166,11 @@ func invoke(ctx context.Context, f *Factory, s *exo.Session, w format.Writer, cm
 			runErr = err
 			break
 		}
+		for _, r := range page.Records { // a cmdlet that does not stream (Get-EXO*)
+			if err := w.Write(r); err != nil {
+				return fmt.Errorf("write output: %w", err)
+			}
+		}
 		if err := w.Flush(); err != nil {
 			return fmt.Errorf("write output: %w", err)
 		}
