@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -300,7 +301,15 @@ func propsList(p Params, name string) []string {
 
 // invokeEXO runs a Get-EXO* cmdlet over its entity set: pages follow @odata.nextLink (GET) as
 // ResultSize says, as InvokePages does for InvokeCommand.
-func (s *Session) invokeEXO(ctx context.Context, c *exoCmdlet, params Params) iter.Seq2[*Page, error] {
+func (s *Session) invokeEXO(ctx context.Context, c *exoCmdlet, params Params, opts ...InvokeOption) iter.Seq2[*Page, error] {
+	var cfg invokeConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if len(cfg.selectProps) > 0 {
+		params = maps.Clone(params)
+		params["Properties"] = append(propsList(params, "Properties"), cfg.selectProps...)
+	}
 	return func(yield func(*Page, error) bool) {
 		if s.closed.Load() {
 			yield(nil, ErrNotConnected)
@@ -340,6 +349,16 @@ func (s *Session) invokeEXO(ctx context.Context, c *exoCmdlet, params Params) it
 				page.Records = page.Records[:limit-received]
 			}
 			received += len(page.Records)
+			if cfg.each != nil {
+				// WithRecords: the records go to the callback, the page holds none.
+				for _, r := range page.Records {
+					if err := cfg.each(r); err != nil {
+						yield(nil, err)
+						return
+					}
+				}
+				page.Records = nil
+			}
 			more := next != "" && c.collection(params)
 			switch {
 			case !more:

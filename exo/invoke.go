@@ -80,7 +80,7 @@ func (s *Session) Invoke(ctx context.Context, cmdlet string, params Params, opts
 // until N records; "Unlimited", to the end. Only one page is held in memory at a time.
 func (s *Session) InvokePages(ctx context.Context, cmdlet string, params Params, opts ...InvokeOption) iter.Seq2[*Page, error] {
 	if c := lookupEXO(cmdlet); c != nil {
-		return s.invokeEXO(ctx, c, params) // the module's own REST cmdlets (exocmdlets.go)
+		return s.invokeEXO(ctx, c, params, opts...) // the module's own REST cmdlets (exocmdlets.go)
 	}
 	return func(yield func(*Page, error) bool) {
 		var cfg invokeConfig
