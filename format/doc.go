@@ -2,6 +2,6 @@
 // default table and list views, Format-Table and Format-List layouts — and as JSON, NDJSON and
 // CSV for scripts. Every Writer streams: records arrive a page at a time and each page is on the
 // output before the next is fetched, so any result size prints in flat memory. A type whose
-// default view is a table prints a single object as a list of all its properties (the first
-// record waits for a second one, or the end, to tell).
+// default view is a table prints a single object as that table with one row, as PowerShell
+// does; -o list shows all its properties.
 package format

@@ -97,9 +97,6 @@ type autoWriter struct {
 	opts   Options
 	inner  Writer
 	closed bool
-	// single holds the first record of a type whose default view is a table until a second
-	// record or the end shows whether the output is one object: one object prints as a list.
-	single *exo.Record
 }
 
 func (a *autoWriter) Write(r *exo.Record) error {
@@ -109,30 +106,12 @@ func (a *autoWriter) Write(r *exo.Record) error {
 	if r == nil {
 		return nil
 	}
-	if a.inner == nil && a.single == nil && a.tableView() {
-		a.single = r
-		return nil
-	}
+	// As in PowerShell, the view does not depend on how many objects come: one mailbox prints
+	// as the type's table with one row (Format-List, -o list, shows every property).
 	if a.inner == nil {
 		a.inner = a.choose(r)
 	}
-	if a.single != nil {
-		first := a.single
-		a.single = nil
-		if err := a.inner.Write(first); err != nil {
-			return err
-		}
-	}
 	return a.inner.Write(r)
-}
-
-// tableView reports whether the type's default view is a table of chosen columns.
-func (a *autoWriter) tableView() bool {
-	if a.opts.Properties != nil {
-		return false
-	}
-	v, ok := lookupView(a.opts.TypeName)
-	return ok && !v.list
 }
 
 // choose applies PowerShell's rules: explicit properties make table columns; a registered
@@ -168,14 +147,6 @@ func (a *autoWriter) Close() error {
 		return nil
 	}
 	a.closed = true
-	if a.single != nil {
-		// The whole output is one object: all its properties, as a list.
-		a.inner = newListWriter(a.out, a.opts)
-		if err := a.inner.Write(a.single); err != nil {
-			return err
-		}
-		a.single = nil
-	}
 	if a.inner == nil {
 		return a.out.Flush()
 	}

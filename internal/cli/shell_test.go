@@ -34,8 +34,8 @@ Get-OrganizationConfig
 	if strings.Contains(errOut, "line 10") || strings.Contains(errOut, "line 9") {
 		t.Errorf("the backtick continuation failed:\n%s", errOut)
 	}
-	// One object prints as a list.
-	if n := len(regexp.MustCompile(`(?m)^Alias\s+: zzshell$`).FindAllString(out, -1)); n != 3 {
+	// One object prints as the type's table with one row, as in PowerShell.
+	if n := len(regexp.MustCompile(`(?m)^Zz Shell\s+zzshell\s`).FindAllString(out, -1)); n != 3 {
 		t.Errorf("the mailbox (created, then found by the address added on a continued line) is not shown:\n%s", out)
 	}
 	if !strings.Contains(errOut, "line 8:") {
