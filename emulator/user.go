@@ -24,8 +24,8 @@ type User struct {
 	// Client must trust the emulator (Emulator.HTTPClient).
 	Client *http.Client
 	UPN    string
-	// Password and TOTPSecret (for users who must pass MFA; emulator.json has neither for
-	// TOTP: read it from Store().User) answer the sign-in pages.
+	// Password and TOTPSecret (for users who must pass MFA: emulator.json's totp_secret)
+	// answer the sign-in pages.
 	Password, TOTPSecret string
 	// UserCode answers the device login page.
 	UserCode string
