@@ -123,7 +123,7 @@ func (s *Server) clientCredentials(w http.ResponseWriter, req *tokenRequest) *aa
 
 	now := s.now()
 	c := token.AppOnly(ref.Tenant.ID, app.AppID, app.ObjectID, req.resource, app.AppRoles, app.DirectoryRoles, now, s.life)
-	at, err := s.cfg.Keys.Sign(c)
+	at, err := s.cfg.Keys.SignShared(c) // one signature per app, resource and second
 	if err != nil {
 		return errServer(err)
 	}

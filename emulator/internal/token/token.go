@@ -12,6 +12,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -32,6 +33,8 @@ type Keys struct {
 	// Entra publishes its signing certificates; x5t is its SHA-1 thumbprint. It is derived from
 	// the key alone, so it stays the same across restarts.
 	Cert []byte
+
+	shared sharedTokens // SignShared's tokens of the current second
 }
 
 // LoadOrCreateKeys reads an RSA key from a PEM file, creating (0600) a new 2048-bit key when the
@@ -237,6 +240,69 @@ func (k *Keys) Sign(c Claims) (string, error) {
 	t.Header["kid"] = k.KeyID
 	t.Header["x5t"] = k.KeyID
 	return t.SignedString(k.Private)
+}
+
+// SignShared is Sign for a token that every request in the same second for the same claims
+// may have (app-only tokens: the same app, resource, roles): the first is signed, the others
+// get that one. Claims are whole seconds (iat, nbf, exp), so such tokens differ only in uti,
+// which nothing checks; an RSA-2048 signature costs about a millisecond of CPU, and a token
+// endpoint under load spends most of its time on them. The tokens of one second are kept
+// until the next; at most sharedMax distinct claim sets a second are shared.
+func (k *Keys) SignShared(c Claims) (string, error) {
+	if c.Version == "" {
+		c.Version = "1.0"
+	}
+	uti := c.UTI
+	c.UTI = ""
+	key, err := json.Marshal(c)
+	if err != nil {
+		return "", err
+	}
+	c.UTI = uti
+	e, first := k.shared.entry(c.IssuedAt, string(key))
+	if e == nil {
+		return k.Sign(c) // too many distinct tokens this second
+	}
+	if first {
+		e.token, e.err = k.Sign(c)
+		close(e.done)
+	}
+	<-e.done
+	return e.token, e.err
+}
+
+// sharedMax bounds the tokens SignShared keeps for one second.
+const sharedMax = 4096
+
+type sharedTokens struct {
+	mu     sync.Mutex
+	second int64
+	m      map[string]*sharedToken
+}
+
+type sharedToken struct {
+	done  chan struct{} // closed once token and err are set
+	token string
+	err   error
+}
+
+// entry returns the token of key for second, and whether the caller is the first to ask (and
+// must sign it); nil when the second holds too many.
+func (t *sharedTokens) entry(second int64, key string) (*sharedToken, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.m == nil || t.second != second {
+		t.m, t.second = make(map[string]*sharedToken), second
+	}
+	if e, ok := t.m[key]; ok {
+		return e, false
+	}
+	if len(t.m) >= sharedMax {
+		return nil, false
+	}
+	e := &sharedToken{done: make(chan struct{})}
+	t.m[key] = e
+	return e, true
 }
 
 // Reasons a token is refused; Verify wraps one of them.
