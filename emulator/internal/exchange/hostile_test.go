@@ -138,6 +138,17 @@ func hostileInvokeCases(e *env) []hostileCall {
 	} {
 		add("Get-Mailbox "+k, call{body: body("Get-Mailbox", v)}, 0)
 	}
+	// Values of the wrong type for other cmdlets' parameters.
+	for _, c := range []struct{ cmdlet, param string }{
+		{"Get-Recipient", "Identity"}, {"Get-AcceptedDomain", "Identity"}, {"Get-User", "Identity"},
+		{"Get-Mailbox", "ResultSize"}, {"Set-Mailbox", "ProhibitSendQuota"}, {"New-Mailbox", "Name"},
+		{"Remove-Mailbox", "Identity"}, {"Get-OrganizationConfig", "Identity"},
+	} {
+		for k, v := range map[string]any{"null": nil, "object": map[string]any{"x": []any{1}}, "array of objects": []any{map[string]any{}},
+			"NUL": "\x00", "number": 1e300, "false": false} {
+			add(c.cmdlet+" -"+c.param+" "+k, call{body: body(c.cmdlet, map[string]any{c.param: v})}, 0)
+		}
+	}
 	// Parameter values of a changing cmdlet (each refused or applied to a mailbox that exists).
 	for k, v := range map[string]any{
 		"DisplayName=1MB": map[string]any{"Identity": "nosuchmailbox", "DisplayName": strings.Repeat("x", 1<<20)},

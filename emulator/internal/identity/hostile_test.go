@@ -67,6 +67,15 @@ func hostileTokenCases(e *env, t *testing.T) []tokenCase {
 		form("cc scope "+sc[:min(len(sc), 30)], v2, with(cc, "scope", sc))
 		form("ropc scope "+sc[:min(len(sc), 30)], v2, with(ropc, "scope", sc))
 	}
+	// The v1 endpoint gets the same grant types and resources.
+	v1 := "/" + tenantName + "/oauth2/token"
+	for _, g := range []string{"", "unknown", "client_credentials ", "\x00", "implicit"} {
+		form("v1 grant "+g, v1, with(cc, "grant_type", g, "scope", "\x00delete", "resource", exoRes))
+	}
+	for _, res := range []string{"", " ", "https://evil.example", exoRes + "/.default", "\x00", long, "00000002-0000-0ff1-ce00-000000000000 "} {
+		form("v1 cc resource "+res[:min(len(res), 20)], v1, with(cc, "scope", "\x00delete", "resource", res))
+		form("v1 ropc resource "+res[:min(len(res), 20)], v1, with(ropc, "scope", "\x00delete", "resource", res))
+	}
 	// Client assertions.
 	now := time.Now()
 	for k, a := range map[string]string{
