@@ -135,7 +135,7 @@ func (s *Server) deviceAuth(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
-		s.errorPage(w, r, newErr(http.StatusBadRequest, "invalid_request", 900144, "The form could not be parsed: %v.", err))
+		s.errorPage(w, r, errForm(err))
 		return
 	}
 	if name := duplicated(r.PostForm); name != "" {

@@ -18,7 +18,8 @@ import (
 // internalWords are what an answer must never show: the store's, the decoder's and the
 // runtime's own words.
 var internalWords = []string{"sql", "sqlite", "runtime error", "panic", "goroutine", "json: ", "go struct",
-	"invalid memory", "nil pointer", "modernc", ".go:", "crypto/", "token is malformed", "token signature is invalid"}
+	"invalid memory", "nil pointer", "modernc", ".go:", "crypto/", "token is malformed", "token signature is invalid",
+	"http: ", "invalid url escape"}
 
 // tokenCase is one request to the token (or device code) endpoint.
 type tokenCase struct {

@@ -23,7 +23,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, tenant string
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 	if err := r.ParseForm(); err != nil {
-		s.errorPage(w, r, newErr(http.StatusBadRequest, "invalid_request", 900144, "The request could not be parsed: %v.", err))
+		s.errorPage(w, r, errForm(err))
 		return
 	}
 	ctx, q := r.Context(), r.Form
@@ -216,7 +216,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
-		s.errorPage(w, r, newErr(http.StatusBadRequest, "invalid_request", 900144, "The form could not be parsed: %v.", err))
+		s.errorPage(w, r, errForm(err))
 		return
 	}
 	f := r.PostForm

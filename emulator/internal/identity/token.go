@@ -268,8 +268,7 @@ func (s *Server) postForm(w http.ResponseWriter, r *http.Request) bool {
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 	if err := r.ParseForm(); err != nil {
-		s.writeError(w, r, newErr(http.StatusBadRequest, "invalid_request", 900144,
-			"The request body must be application/x-www-form-urlencoded: %v.", err))
+		s.writeError(w, r, errForm(err))
 		return false
 	}
 	if name := duplicated(r.PostForm); name != "" {
@@ -293,6 +292,17 @@ func duplicated(f url.Values) string {
 	}
 	slices.Sort(names)
 	return names[0]
+}
+
+// errForm is the answer to a form that cannot be read, in the caller's terms.
+func errForm(err error) *aadError {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return newErr(http.StatusRequestEntityTooLarge, "invalid_request", 900144,
+			"The request body is larger than %d bytes. Send only the parameters of the request.", tooBig.Limit)
+	}
+	return newErr(http.StatusBadRequest, "invalid_request", 900144,
+		"The request body must be application/x-www-form-urlencoded, with each name and value percent-encoded.")
 }
 
 func errDuplicated(name string) *aadError {
