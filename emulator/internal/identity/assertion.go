@@ -109,8 +109,9 @@ func (s *Server) verifyAssertion(ctx context.Context, raw string, app store.App,
 		ParseWithClaims(raw, &claims, func(*jwt.Token) (any, error) { return pub, nil })
 	if err != nil {
 		if errors.Is(err, jwt.ErrTokenMalformed) {
+			s.log.DebugContext(ctx, "identity: malformed client assertion", "err", err)
 			return newErr(http.StatusUnauthorized, "invalid_client", 50027,
-				"JWT token is invalid or malformed: %v.", err)
+				"JWT token is invalid or malformed. Send a compact JWS (header.payload.signature, base64url) signed with the app's certificate.")
 		}
 		return errBadAssertion("The provided signature value did not match the expected signature value., Thumbprint of key used by client: '%s'. Sign the assertion with the private key of that certificate.", tpHex)
 	}

@@ -103,6 +103,10 @@ func hostileTokenCases(e *env, t *testing.T) []tokenCase {
 	} {
 		form("assertion "+k, v2, with(cc, "client_assertion", a))
 	}
+	good := strings.Split(e.assertion(t, assertionSpec{}), ".")
+	form("assertion payload junk", v2, with(cc, "client_assertion", good[0]+".!!!."+good[2]))
+	form("assertion payload not JSON", v2, with(cc, "client_assertion", good[0]+".bm90IGpzb24."+good[2]))
+	form("assertion signature junk", v2, with(cc, "client_assertion", good[0]+"."+good[1]+".!!!"))
 	form("assertion type junk", v2, with(cc, "client_assertion_type", "urn:evil"))
 	form("assertion type missing", v2, with(cc, "client_assertion_type", "\x00delete"))
 	form("client secret", v2, with(cc, "client_secret", "s3cret", "client_assertion", "\x00delete"))

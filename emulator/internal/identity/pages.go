@@ -123,7 +123,7 @@ func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, status int, 
 	var buf bytes.Buffer
 	if err := pages.ExecuteTemplate(&buf, name, p); err != nil {
 		s.log.ErrorContext(r.Context(), "identity: render page", "page", name, "err", err)
-		http.Error(w, "The emulator could not render its sign-in page: "+err.Error(), http.StatusInternalServerError)
+		http.Error(w, "The emulator could not render its sign-in page; its log says why.", http.StatusInternalServerError)
 		return
 	}
 	h := w.Header()
