@@ -101,14 +101,23 @@ func runFanOut(ctx context.Context, f *Factory, o *RunOptions, c *psparam.Comman
 		f.warn("the customers' tokens could not be saved for the next run: " + err.Error())
 	}
 	var failed []string
+	notRun := 0
 	for _, r := range results {
-		if r.Err != nil {
+		switch {
+		case r.Err == nil:
+		case ctx.Err() != nil && errors.Is(r.Err, ctx.Err()):
+			notRun++ // interrupted: said once below
+		default:
 			failed = append(failed, r.Tenant)
 			fmt.Fprintf(f.IO.ErrOut, "ERROR: %s: %s\n", r.Tenant, r.Err)
 		}
 	}
 	if err := w.Close(); err != nil {
 		return fmt.Errorf("write output: %w", err)
+	}
+	if notRun > 0 {
+		fmt.Fprintf(f.IO.ErrOut, "%s ran in %d tenant(s): %d succeeded, %d failed, %d interrupted.\n", c.Name, len(results), len(results)-len(failed)-notRun, len(failed), notRun)
+		return ctx.Err()
 	}
 	fmt.Fprintf(f.IO.ErrOut, "%s ran in %d tenant(s): %d succeeded, %d failed.\n", c.Name, len(results), len(results)-len(failed), len(failed))
 	if len(failed) > 0 {
@@ -144,8 +153,24 @@ func writeTenantPage(f *Factory, w format.Writer, tenant string, page *exo.Page)
 }
 
 // readTenants reads --tenants: a file with one tenant (domain or GUID) a line, blank lines and
-// # comments skipped, or else a comma-separated list.
+// # comments skipped, or else a comma-separated list. A tenant named twice runs once.
 func readTenants(arg string) ([]string, error) {
+	tenants, err := readTenantList(arg)
+	if err != nil {
+		return nil, err
+	}
+	seen := make(map[string]bool, len(tenants))
+	out := tenants[:0]
+	for _, t := range tenants {
+		if k := strings.ToLower(t); !seen[k] {
+			seen[k] = true
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+func readTenantList(arg string) ([]string, error) {
 	var tenants []string
 	if fi, err := os.Stat(arg); err == nil && !fi.IsDir() {
 		fh, err := os.Open(arg)
