@@ -174,10 +174,12 @@ func TestRetriesThrottlingButNotStateChanges(t *testing.T) {
 		calls.Add(1)
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}))
+	var got error
 	for _, err := range s.Invoke(context.Background(), "Set-Mailbox", Params{"Identity": "a"}) {
-		if err == nil {
-			t.Fatal("want an error")
-		}
+		got = err
+	}
+	if got == nil {
+		t.Fatal("Set-Mailbox after a 503: no error (the loop must yield the failure)")
 	}
 	if calls.Load() != 1 {
 		t.Errorf("Set-Mailbox sent %d times after a 503; a state change must not be retried", calls.Load())

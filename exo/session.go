@@ -73,6 +73,12 @@ type Options struct {
 	RetryBackoff time.Duration
 	MaxRetries   int
 
+	// LoadCatalog reads the module file (EXOModuleFile) at connect, as Connect-ExchangeOnline
+	// does: a caller the service refuses (a user not enabled for PowerShell, an app with no
+	// Exchange role) fails at connect, not at the first cmdlet. The catalog is then cached
+	// for the session (Session.Catalog).
+	LoadCatalog bool
+
 	Logger *slog.Logger
 }
 
@@ -227,6 +233,13 @@ func Connect(ctx context.Context, o Options) (*Session, error) {
 		TokenStatus:                     "Active",
 		ConnectionUsedForInbuiltCmdlets: true,
 		IsEopSession:                    o.Compliance,
+	}
+	if o.LoadCatalog {
+		if _, err := s.Catalog(ctx); err != nil {
+			// A managed identity's refusal says what the identity lacks (role, permission).
+			err = auth.ExplainManagedIdentityRefusal(s.src, tok, err)
+			return nil, fmt.Errorf("connect to %s: load the cmdlets this connection may run: %w", s.base, err)
+		}
 	}
 	return s, nil
 }

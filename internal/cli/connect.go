@@ -151,6 +151,7 @@ func runConnect(ctx context.Context, f *Factory, o *ConnectOptions) error {
 		return err
 	}
 	opts := exo.Options{
+		LoadCatalog:           true, // as Connect-ExchangeOnline: a refused caller fails here
 		Environment:           o.Environment,
 		ConnectionURI:         o.ConnectionURI,
 		AuthorityURI:          o.AuthorityURI,

@@ -24,6 +24,10 @@ func TestRunSendsTheModulesJSON(t *testing.T) {
 	var bodies []string
 	var headers []http.Header
 	ts := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/EXOModuleFile") { // connect loads the catalog
+			io.WriteString(w, `{"value":[{"exportedCmdlets":"Set-Mailbox"}]}`)
+			return
+		}
 		b, _ := io.ReadAll(r.Body)
 		mu.Lock()
 		bodies = append(bodies, string(b))

@@ -6,10 +6,13 @@ import (
 	"encoding/base64"
 	"fmt"
 	"os"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/public"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -45,48 +48,72 @@ func TestInteractiveInChromium(t *testing.T) {
 	e := newEnv(t)
 	e.addUsers(t)
 	spki := sha256.Sum256(e.ts.Certificate().RawSubjectPublicKeyInfo)
-	// A browser on a loaded 2-core machine may stumble once (start-up, DevTools): a second,
-	// fresh browser must then succeed. The first failure is logged, never hidden.
-	var err error
-	for attempt := 1; attempt <= 2; attempt++ {
-		var accessToken string
-		if accessToken, err = chromiumSignIn(t, e, base64.StdEncoding.EncodeToString(spki[:])); err == nil {
-			e.checkSignedIn(t, accessToken, exoRes, adminUPN, "pwd")
-			return
-		}
-		t.Logf("attempt %d: %v", attempt, err)
+	accessToken, err := chromiumSignIn(t, e, base64.StdEncoding.EncodeToString(spki[:]))
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal(err)
+	e.checkSignedIn(t, accessToken, exoRes, adminUPN, "pwd")
 }
 
-// chromiumSignIn runs one interactive sign-in in a fresh headless Chromium.
+// chromiumSignIn runs one interactive sign-in in a fresh headless Chromium. Each step waits
+// for what it needs rather than for a time: the DevTools address however long a loaded
+// machine takes to start the browser, the page's loaded form before typing, the form
+// submitted as a form (not a click racing the page's script), MSAL's page by its title.
 func chromiumSignIn(t *testing.T, e *env, trustSPKI string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, chromiumFlags(t.TempDir(), trustSPKI)...)
+	opts := append(chromiumFlags(t.TempDir(), trustSPKI), chromedp.WSURLReadTimeout(90*time.Second))
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
 	defer cancelAlloc() // kills the browser and waits for it
 	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
 	defer cancelBrowser()
 	if err := chromedp.Do(browserCtx); err != nil {
 		return "", fmt.Errorf("start Chromium: %w", err)
 	}
+	// MSAL's page is known by events, not by polling the title: a script run while the
+	// form_post navigates to MSAL's listener can land in a context the navigation destroys.
+	var atMSAL atomic.Bool
+	loaded := make(chan struct{}, 1)
+	if err := chromedp.Listen(browserCtx, func(ev any) {
+		switch ev := ev.(type) {
+		case *page.EventFrameNavigated:
+			if ev.Frame.ParentID == "" {
+				atMSAL.Store(strings.HasPrefix(ev.Frame.URL, "http://localhost"))
+			}
+		case *page.EventLoadEventFired:
+			if atMSAL.Load() {
+				select {
+				case loaded <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}); err != nil {
+		return "", fmt.Errorf("listen to Chromium: %w", err)
+	}
 	app := e.publicClient(t)
 	res, err := app.AcquireTokenInteractive(ctx, []string{exoRes + "/.default"},
 		public.WithOpenURL(func(u string) error {
 			return chromedp.Do(browserCtx,
 				chromedp.Navigate(u),
-				chromedp.WaitVisible(chromedp.ID("username")),
-				chromedp.SendKeys(chromedp.ID("username"), adminUPN),
-				chromedp.SendKeys(chromedp.ID("password"), adminPass),
-				chromedp.Click(chromedp.ID("submit")),
+				chromedp.WaitReady(chromedp.ID("password")),
+				chromedp.SetValue(chromedp.ID("username"), adminUPN),
+				chromedp.SetValue(chromedp.ID("password"), adminPass),
+				chromedp.Submit(chromedp.ID("password")),
 			)
 		}))
 	if err != nil {
 		return "", fmt.Errorf("AcquireTokenInteractive: %w", err)
 	}
-	// The browser ends on MSAL's page.
-	if _, err := chromedp.Run(browserCtx, chromedp.Poll[bool](`document.title === "Authentication Complete"`)); err != nil {
-		return "", fmt.Errorf("browser did not reach MSAL's page: %w", err)
+	// The browser ends on MSAL's page, loaded.
+	select {
+	case <-loaded:
+	case <-ctx.Done():
+		return "", fmt.Errorf("browser did not load MSAL's page: %w", ctx.Err())
+	}
+	title, err := chromedp.Run(browserCtx, chromedp.Title())
+	if err != nil || title != "Authentication Complete" {
+		return "", fmt.Errorf("MSAL's page has the title %q (%v), want Authentication Complete", title, err)
 	}
 	return res.AccessToken, nil
 }
