@@ -1,7 +1,6 @@
 package exo
 
 import (
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -81,16 +80,12 @@ func (s *Session) catalogOnce(ctx context.Context, target, requestID string, rea
 		}
 		return nil, true, fmt.Errorf("cmdlet catalog: cannot reach %s: %w", s.base, err)
 	}
-	defer resp.Body.Close()
-	var rd io.Reader = resp.Body
-	if strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") {
-		gz, err := gzip.NewReader(resp.Body)
-		if err != nil {
-			return nil, true, fmt.Errorf("cmdlet catalog: bad gzip answer: %w", err)
-		}
-		defer gz.Close()
-		rd = gz
+	rd, err := answerBody(resp)
+	if err != nil {
+		resp.Body.Close()
+		return nil, true, fmt.Errorf("cmdlet catalog: %w", err)
 	}
+	defer rd.Close()
 	b, err := io.ReadAll(io.LimitReader(rd, 16<<20))
 	if err != nil {
 		return nil, true, fmt.Errorf("cmdlet catalog: read the answer: %w", err)

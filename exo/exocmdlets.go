@@ -2,7 +2,6 @@ package exo
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -401,16 +400,12 @@ func (s *Session) getOnce(ctx context.Context, target, cmdlet, requestID string,
 		}
 		return nil, "", true, fmt.Errorf("%s: cannot reach %s: %w", cmdlet, s.base, err)
 	}
-	defer resp.Body.Close()
-	var rd io.Reader = resp.Body
-	if strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") {
-		gz, err := gzip.NewReader(resp.Body)
-		if err != nil {
-			return nil, "", true, fmt.Errorf("%s: bad gzip answer: %w", cmdlet, err)
-		}
-		defer gz.Close()
-		rd = gz
+	rd, err := answerBody(resp)
+	if err != nil {
+		resp.Body.Close()
+		return nil, "", true, fmt.Errorf("%s: %w", cmdlet, err)
 	}
+	defer rd.Close()
 	b, err := io.ReadAll(io.LimitReader(rd, maxPageBytes+1))
 	if err != nil {
 		return nil, "", true, fmt.Errorf("%s: the answer broke off (%w); run the command again", cmdlet, err)

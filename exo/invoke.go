@@ -2,7 +2,6 @@ package exo
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -348,16 +347,12 @@ func (s *Session) once(ctx context.Context, target, cmdlet, requestID string, bo
 		}
 		return nil, "", readOnly, fmt.Errorf("%s: cannot reach %s: %w", cmdlet, s.base, err)
 	}
-	defer resp.Body.Close()
-	var rd io.Reader = resp.Body
-	if strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") {
-		gz, err := gzip.NewReader(resp.Body)
-		if err != nil {
-			return nil, "", readOnly, fmt.Errorf("%s: bad gzip answer: %w", cmdlet, err)
-		}
-		defer gz.Close()
-		rd = gz
+	rd, err := answerBody(resp)
+	if err != nil {
+		resp.Body.Close()
+		return nil, "", readOnly, fmt.Errorf("%s: %w", cmdlet, err)
 	}
+	defer rd.Close()
 	if resp.StatusCode/100 != 2 {
 		b, _ := io.ReadAll(io.LimitReader(rd, 1<<20))
 		ce := parseCmdletError(cmdlet, resp, b)
