@@ -38,19 +38,11 @@ func (s *SQLite) bulkLoadRecipients(ctx context.Context, rs iter.Seq[Recipient])
 			return err
 		}
 		defer conn.Close()
-		// Room for the whole load in this connection's page cache while it lasts, so that
-		// building each index reads the table from memory; then back to the usual size.
-		if _, err := conn.ExecContext(ctx, `PRAGMA cache_size = -262144`); err != nil {
+		restore, err := bulkConn(ctx, conn)
+		if err != nil {
 			return err
 		}
-		defer conn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA cache_size = %d`, cacheSizeKiB))
-		// No fsync for the load and the checkpoint that follows its commit: a seed cut short
-		// by a power loss is started afresh anyway (the emulator records a finished seed
-		// only afterwards), and the next checkpoint syncs the files.
-		if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = OFF`); err != nil {
-			return err
-		}
-		defer conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA synchronous = `+synchronous)
+		defer restore()
 		tx, err := conn.BeginTx(ctx, nil)
 		if err != nil {
 			return err
@@ -74,6 +66,27 @@ func (s *SQLite) bulkLoadRecipients(ctx context.Context, rs iter.Seq[Recipient])
 		return fmt.Errorf("store: load recipients (%d read before the failure, none kept): %w", n, err)
 	}
 	return nil
+}
+
+// bulkConn readies a connection for a bulk load until restore is called: room for
+// the whole load in its page cache (so that building each index reads the table from
+// memory), and no fsync for the load and the checkpoint that follows its commit — a seed cut
+// short by a power loss is started afresh anyway (the emulator records a finished seed only
+// afterwards), and the next checkpoint syncs the files.
+func bulkConn(ctx context.Context, conn *sql.Conn) (restore func(), err error) {
+	reset := func() {
+		ctx := context.WithoutCancel(ctx)
+		conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = %d`, cacheSizeKiB))
+		conn.ExecContext(ctx, `PRAGMA synchronous = `+synchronous)
+	}
+	if _, err := conn.ExecContext(ctx, `PRAGMA cache_size = -262144`); err != nil {
+		return nil, err
+	}
+	if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = OFF`); err != nil {
+		reset()
+		return nil, err
+	}
+	return reset, nil
 }
 
 // addressRow is one row of recipient_addresses.
@@ -180,54 +193,24 @@ type rowBatch struct {
 // encodeInBackground runs rs and encodes its recipients on another goroutine, so that making
 // the rows and writing them use both cores. Stopping the returned sequence early stops rs.
 func encodeInBackground(ctx context.Context, rs iter.Seq[Recipient]) iter.Seq[rowBatch] {
-	return func(yield func(rowBatch) bool) {
-		ch := make(chan rowBatch, 4)
-		stop := make(chan struct{})
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			defer close(ch)
-			send := func(b rowBatch) bool {
-				select {
-				case ch <- b:
-					return true
-				case <-stop:
-					return false
-				}
-			}
-			now := time.Now()
-			rows := make([]recipientRow, 0, bulkBatch)
-			for r := range rs {
-				row, err := newRecipientRow(r, now)
-				if err != nil {
-					send(rowBatch{err: err})
-					return
-				}
-				if rows = append(rows, row); len(rows) == bulkBatch {
-					if !send(rowBatch{rows: rows}) {
-						return
-					}
-					rows = make([]recipientRow, 0, bulkBatch)
-				}
-			}
-			if len(rows) > 0 {
-				send(rowBatch{rows: rows})
-			}
-		}()
-		defer func() {
-			close(stop)
-			<-done
-		}()
-		for {
-			select {
-			case b, ok := <-ch:
-				if !ok || !yield(b) {
-					return
-				}
-			case <-ctx.Done():
-				yield(rowBatch{err: ctx.Err()})
+	return inBackground(ctx, func(yield func(rowBatch) bool) {
+		now := time.Now()
+		rows := make([]recipientRow, 0, bulkBatch)
+		for r := range rs {
+			row, err := newRecipientRow(r, now)
+			if err != nil {
+				yield(rowBatch{err: err})
 				return
 			}
+			if rows = append(rows, row); len(rows) == bulkBatch {
+				if !yield(rowBatch{rows: rows}) {
+					return
+				}
+				rows = make([]recipientRow, 0, bulkBatch)
+			}
 		}
-	}
+		if len(rows) > 0 {
+			yield(rowBatch{rows: rows})
+		}
+	}, func(err error) rowBatch { return rowBatch{err: err} })
 }

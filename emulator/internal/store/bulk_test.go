@@ -144,3 +144,56 @@ func FuzzJSONColumns(f *testing.F) {
 		}
 	})
 }
+
+// TestBulkLoadObjectsSchema: CreateMany into empty tables leaves the schema the migrations
+// make, and a sound database.
+func TestBulkLoadObjectsSchema(t *testing.T) {
+	ctx := context.Background()
+	fresh := openTemp(t)
+	want := schemaOf(t, fresh)
+	for _, ix := range objectIndexes {
+		if want[ix.name] != ix.sql {
+			t.Errorf("index %s: migrations say\n%s\nthe bulk load says\n%s", ix.name, want[ix.name], ix.sql)
+		}
+	}
+	loaded := openTemp(t)
+	mustPutTenant(t, loaded)
+	var tenant string
+	if ts, err := loaded.Tenants(ctx); err != nil || len(ts) != 1 {
+		t.Fatal(ts, err)
+	} else {
+		tenant = ts[0].ID
+	}
+	objs := func(yield func(Object) bool) {
+		first := Object{TenantID: tenant, Type: "Recipient", ID: "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee", Name: "first",
+			Keys: []Key{{Space: "Recipient.Name", Value: "first"}}}
+		if !yield(first) {
+			return
+		}
+		yield(Object{TenantID: tenant, Type: "Permission", Name: "on first", Refs: []Ref{{Name: "Mailbox", ID: first.ID, Cascade: true}}})
+	}
+	if err := loaded.CreateMany(ctx, objs); err != nil {
+		t.Fatal(err)
+	}
+	if got := schemaOf(t, loaded); !reflect.DeepEqual(got, want) {
+		t.Errorf("schema after a bulk load:\n%v\nwant\n%v", got, want)
+	}
+	var bad string
+	if err := loaded.db.QueryRow(`PRAGMA integrity_check`).Scan(&bad); err != nil || bad != "ok" {
+		t.Errorf("integrity_check = %q, %v", bad, err)
+	}
+	rows, err := loaded.db.Query(`PRAGMA foreign_key_check`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	if rows.Next() {
+		t.Error("foreign key violations after a bulk load")
+	}
+	if err := loaded.Delete(ctx, tenant, "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := loaded.Count(ctx, ListQuery{TenantID: tenant}); n != 0 {
+		t.Errorf("%d objects after deleting the one the other refers to with Cascade", n)
+	}
+}

@@ -26,6 +26,11 @@ func (s *SQLite) CreateMany(ctx context.Context, objs iter.Seq[Object]) error {
 			return err
 		}
 		defer conn.Close()
+		restore, err := bulkConn(ctx, conn)
+		if err != nil {
+			return err
+		}
+		defer restore()
 		tx, err := conn.BeginTx(ctx, nil)
 		if err != nil {
 			return err
@@ -71,7 +76,33 @@ func (s *SQLite) CreateMany(ctx context.Context, objs iter.Seq[Object]) error {
 }
 
 // bulkKey is one row of object_keys in a bulk load.
-type bulkKey struct{ tenantID, valueLC, space, id string }
+type bulkKey struct {
+	tenant  int64
+	valueLC string
+	space   int64
+	obj     int64
+}
+
+// bulkNumbers numbers the tenants and key spaces of a bulk load inside its transaction.
+type bulkNumbers struct {
+	tx             *sql.Tx
+	tenants, space map[string]int64
+}
+
+func (b *bulkNumbers) number(ctx context.Context, m map[string]int64, insert, lookup, v string) (int64, error) {
+	if n, ok := m[v]; ok {
+		return n, nil
+	}
+	if _, err := b.tx.ExecContext(ctx, insert, v); err != nil {
+		return 0, err
+	}
+	var n int64
+	if err := b.tx.QueryRowContext(ctx, lookup, v).Scan(&n); err != nil {
+		return 0, err
+	}
+	m[v] = n
+	return n, nil
+}
 
 // bulkLoadObjects fills empty object tables from objs.
 func bulkLoadObjects(ctx context.Context, tx *sql.Tx, objs iter.Seq[Object], n *int) error {
@@ -90,10 +121,21 @@ func bulkLoadObjects(ctx context.Context, tx *sql.Tx, objs iter.Seq[Object], n *
 		return err
 	}
 	defer full.Close()
+	nums := &bulkNumbers{tx: tx, tenants: map[string]int64{}, space: map[string]int64{}}
+	type loaded struct {
+		n    int64
+		name string
+	}
 	var keys []bulkKey
-	var refs []any
-	seen := map[string]string{} // tenant/id -> name
-	args := make([]any, 0, objectBatch*11)
+	type bulkRef struct {
+		from     int64
+		tenantID string
+		ref      Ref
+	}
+	var refs []bulkRef
+	seen := map[string]loaded{} // tenant/id
+	var loadedIDs []string      // by n-1: tenant/id
+	args := make([]any, 0, objectBatch*12)
 	rows := 0
 	flush := func() error {
 		if rows == 0 {
@@ -108,28 +150,40 @@ func bulkLoadObjects(ctx context.Context, tx *sql.Tx, objs iter.Seq[Object], n *
 		args, rows = args[:0], 0
 		return err
 	}
-	now := time.Now()
-	for o := range objs {
-		o.Version = 1
-		r, err := encodeObject(&o, now)
-		if err != nil {
-			return err
+	next := int64(0)
+	for b := range encodeObjectsInBackground(ctx, objs) {
+		if b.err != nil {
+			return b.err
 		}
-		if other, dup := seen[r.tenantID+"/"+r.id]; dup {
-			return &KeyConflictError{Key: Key{Space: SpaceID, Value: r.id}, ID: r.id, Type: r.typ, Name: other}
-		}
-		seen[r.tenantID+"/"+r.id] = r.name
-		args = append(args, r.tenantID, r.id, r.typ, r.name, r.nameLC, r.props, r.keys, r.refs, r.version, r.created, r.changed)
-		for _, k := range r.keyRows {
-			keys = append(keys, bulkKey{r.tenantID, k.valueLC, k.space, r.id})
-		}
-		for _, ref := range r.refRows {
-			refs = append(refs, r.tenantID, r.id, ref.Name, ref.ID, boolCol(ref.Cascade))
-		}
-		*n++
-		if rows++; rows == objectBatch {
-			if err := flush(); err != nil {
-				return err
+		for _, r := range b.rows {
+			if other, dup := seen[r.tenantID+"/"+r.id]; dup {
+				return &KeyConflictError{Key: Key{Space: SpaceID, Value: r.id}, ID: r.id, Type: r.typ, Name: other.name}
+			}
+			next++
+			seen[r.tenantID+"/"+r.id] = loaded{next, r.name}
+			loadedIDs = append(loadedIDs, r.tenantID+"/"+r.id)
+			args = append(args, next, r.tenantID, r.id, r.typ, r.name, r.nameLC, r.props, r.keys, r.refs, r.version, r.created, r.changed)
+			if len(r.keyRows) > 0 {
+				tn, err := nums.number(ctx, nums.tenants, insertTenantNumSQL, `SELECT n FROM object_tenants WHERE id = ?`, r.tenantID)
+				if err != nil {
+					return err
+				}
+				for _, k := range r.keyRows {
+					sn, err := nums.number(ctx, nums.space, `INSERT INTO object_spaces (name) VALUES (?) ON CONFLICT DO NOTHING`, `SELECT n FROM object_spaces WHERE name = ?`, k.space)
+					if err != nil {
+						return err
+					}
+					keys = append(keys, bulkKey{tn, k.valueLC, sn, next})
+				}
+			}
+			for _, ref := range r.refRows {
+				refs = append(refs, bulkRef{next, r.tenantID, ref})
+			}
+			*n++
+			if rows++; rows == objectBatch {
+				if err := flush(); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -138,38 +192,37 @@ func bulkLoadObjects(ctx context.Context, tx *sql.Tx, objs iter.Seq[Object], n *
 	}
 	// In key order, each row lands at the end of the table's B-tree.
 	slices.SortFunc(keys, func(a, b bulkKey) int {
-		return cmp.Or(strings.Compare(a.tenantID, b.tenantID), strings.Compare(a.valueLC, b.valueLC), strings.Compare(a.space, b.space))
+		return cmp.Or(cmp.Compare(a.tenant, b.tenant), strings.Compare(a.valueLC, b.valueLC), cmp.Compare(a.space, b.space))
 	})
 	for i := 1; i < len(keys); i++ {
-		if a, b := keys[i-1], keys[i]; a.tenantID == b.tenantID && a.valueLC == b.valueLC && a.space == b.space {
-			if a.id == b.id {
-				continue // encodeObject made each object's keys distinct
+		if a, b := keys[i-1], keys[i]; a.tenant == b.tenant && a.valueLC == b.valueLC && a.space == b.space {
+			space := ""
+			for name, n := range nums.space {
+				if n == a.space {
+					space = name
+				}
 			}
-			return &KeyConflictError{Key: Key{Space: a.space, Value: a.valueLC}, ID: a.id, Name: seen[a.tenantID+"/"+a.id]}
+			holder := loadedIDs[a.obj-1]
+			return &KeyConflictError{Key: Key{Space: space, Value: a.valueLC}, ID: holder[strings.IndexByte(holder, '/')+1:], Name: seen[holder].name}
 		}
 	}
-	const keysPerInsert = 8000 // × 4 variables
-	kargs := make([]any, 0, 4*keysPerInsert)
-	for len(keys) > 0 {
-		k := min(len(keys), keysPerInsert)
-		kargs = kargs[:0]
-		for _, key := range keys[:k] {
-			kargs = append(kargs, key.tenantID, key.valueLC, key.space, key.id)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO object_keys (tenant_id, value_lc, space, id) VALUES `+
-			strings.TrimSuffix(strings.Repeat("(?,?,?,?),", k), ","), kargs...); err != nil {
-			return err
-		}
-		keys = keys[k:]
+	if err := insertRows(ctx, tx, `INSERT INTO object_keys (tenant, value_lc, space, obj) VALUES `, 4, len(keys),
+		func(i int, args []any) []any {
+			return append(args, keys[i].tenant, keys[i].valueLC, keys[i].space, keys[i].obj)
+		}); err != nil {
+		return err
 	}
-	const refsPerInsert = 6000 // × 5 variables
-	for len(refs) > 0 {
-		k := min(len(refs), 5*refsPerInsert)
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO object_refs (tenant_id, from_id, name, to_id, cascade) VALUES `+
-			strings.TrimSuffix(strings.Repeat("(?,?,?,?,?),", k/5), ","), refs[:k]...); err != nil {
-			return err
+	for _, r := range refs {
+		if _, ok := seen[r.tenantID+"/"+r.ref.ID]; !ok {
+			return fmt.Errorf("reference %s to object %s: %w", r.ref.Name, r.ref.ID, ErrNotFound)
 		}
-		refs = refs[k:]
+	}
+	if err := insertRows(ctx, tx, `INSERT OR IGNORE INTO object_refs (from_obj, name, to_obj, cascade) VALUES `, 4, len(refs),
+		func(i int, args []any) []any {
+			r := refs[i]
+			return append(args, r.from, r.ref.Name, seen[r.tenantID+"/"+r.ref.ID].n, boolCol(r.ref.Cascade))
+		}); err != nil {
+		return err
 	}
 	for _, ix := range objectIndexes {
 		if _, err := tx.ExecContext(ctx, ix.sql); err != nil {
@@ -179,7 +232,108 @@ func bulkLoadObjects(ctx context.Context, tx *sql.Tx, objs iter.Seq[Object], n *
 	return nil
 }
 
+// insertRows inserts n rows of cols columns, many per statement: the statement for a full
+// batch is prepared once (parsing thousands of tuples is not free), the last one as it comes.
+func insertRows(ctx context.Context, tx *sql.Tx, insert string, cols, n int, row func(i int, args []any) []any) error {
+	const perInsert = 1000
+	tuple := "(" + strings.TrimSuffix(strings.Repeat("?,", cols), ",") + "),"
+	var full *sql.Stmt
+	args := make([]any, 0, cols*perInsert)
+	for start := 0; start < n; start += perInsert {
+		k := min(n-start, perInsert)
+		args = args[:0]
+		for i := start; i < start+k; i++ {
+			args = row(i, args)
+		}
+		var err error
+		if k == perInsert {
+			if full == nil {
+				if full, err = tx.PrepareContext(ctx, insert+strings.TrimSuffix(strings.Repeat(tuple, k), ",")); err != nil {
+					return err
+				}
+				defer full.Close()
+			}
+			_, err = full.ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, insert+strings.TrimSuffix(strings.Repeat(tuple, k), ","), args...)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func insertObjectsSQL(rows int) string {
-	return `INSERT INTO objects (tenant_id, id, type, name, name_lc, props, keys, refs, version, when_created, when_changed) VALUES ` +
-		strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,?,?,?),", rows), ",")
+	return `INSERT INTO objects (n, tenant_id, id, type, name, name_lc, props, keys, refs, version, when_created, when_changed) VALUES ` +
+		strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?,?,?,?,?,?),", rows), ",")
+}
+
+// objectBatchRows is up to objectBatch encoded objects, or the error that ended the stream.
+type objectBatchRows struct {
+	rows []objectRow
+	err  error
+}
+
+// encodeObjectsInBackground runs objs and encodes them on another goroutine, so that making
+// the rows and writing them use two cores. Stopping the returned sequence early stops objs.
+func encodeObjectsInBackground(ctx context.Context, objs iter.Seq[Object]) iter.Seq[objectBatchRows] {
+	return inBackground(ctx, func(yield func(objectBatchRows) bool) {
+		now := time.Now()
+		rows := make([]objectRow, 0, objectBatch)
+		for o := range objs {
+			o.Version = 1
+			r, err := encodeObject(&o, now)
+			if err != nil {
+				yield(objectBatchRows{err: err})
+				return
+			}
+			if rows = append(rows, r); len(rows) == objectBatch {
+				if !yield(objectBatchRows{rows: rows}) {
+					return
+				}
+				rows = make([]objectRow, 0, objectBatch)
+			}
+		}
+		if len(rows) > 0 {
+			yield(objectBatchRows{rows: rows})
+		}
+	}, func(err error) objectBatchRows { return objectBatchRows{err: err} })
+}
+
+// inBackground runs produce on another goroutine and yields what it yields; stopping the
+// returned sequence early stops produce, and a cancelled ctx ends it with canceled(ctx.Err()).
+func inBackground[T any](ctx context.Context, produce func(yield func(T) bool), canceled func(error) T) iter.Seq[T] {
+	return func(yield func(T) bool) {
+		ch := make(chan T, 4)
+		stop := make(chan struct{})
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			defer close(ch)
+			produce(func(v T) bool {
+				select {
+				case ch <- v:
+					return true
+				case <-stop:
+					return false
+				}
+			})
+		}()
+		defer func() {
+			close(stop)
+			<-done
+		}()
+		for {
+			select {
+			case v, ok := <-ch:
+				if !ok || !yield(v) {
+					return
+				}
+			case <-ctx.Done():
+				yield(canceled(ctx.Err()))
+				return
+			}
+		}
+	}
 }

@@ -15,11 +15,42 @@ import (
 	"github.com/google/uuid"
 )
 
-// migrationObjects is the generic object contract's schema: objects, their unique keys and
-// their references. Keys and Refs are kept twice: as JSON on the object (read with it, in the
-// caller's case and order) and as rows the database indexes and checks.
+// migrationObjects was the first shape of the object tables; migrationObjectKeys replaced it.
 const migrationObjects = `
 CREATE TABLE objects (
+	tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE, id TEXT NOT NULL, type TEXT NOT NULL,
+	name TEXT NOT NULL, name_lc TEXT NOT NULL, props TEXT NOT NULL, keys TEXT NOT NULL, refs TEXT NOT NULL,
+	version INTEGER NOT NULL, when_created INTEGER NOT NULL, when_changed INTEGER NOT NULL,
+	PRIMARY KEY (tenant_id, id)
+);
+CREATE INDEX objects_page ON objects(tenant_id, type, name_lc, id);
+CREATE TABLE object_keys (
+	tenant_id TEXT NOT NULL, value_lc TEXT NOT NULL, space TEXT NOT NULL, id TEXT NOT NULL,
+	PRIMARY KEY (tenant_id, value_lc, space),
+	FOREIGN KEY (tenant_id, id) REFERENCES objects(tenant_id, id) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX object_keys_owner ON object_keys(tenant_id, id);
+CREATE TABLE object_refs (
+	tenant_id TEXT NOT NULL, from_id TEXT NOT NULL, name TEXT NOT NULL, to_id TEXT NOT NULL, cascade INTEGER NOT NULL,
+	PRIMARY KEY (tenant_id, from_id, name, to_id),
+	FOREIGN KEY (tenant_id, from_id) REFERENCES objects(tenant_id, id) ON DELETE CASCADE,
+	FOREIGN KEY (tenant_id, to_id) REFERENCES objects(tenant_id, id) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX object_refs_to ON object_refs(tenant_id, to_id, name);
+`
+
+// migrationObjectKeys is the generic object contract's schema: objects, their unique keys and
+// their references. Keys and Refs are kept twice: as JSON on the object (read with it, in the
+// caller's case and order) and as rows the database indexes and checks. Those rows name
+// objects, tenants and key spaces by number: a large tenant has several keys per object, and
+// short rows are what makes loading and checking them fast.
+const migrationObjectKeys = `
+DROP TABLE object_refs;
+DROP TABLE object_keys;
+DROP TABLE objects;
+
+CREATE TABLE objects (
+	n            INTEGER PRIMARY KEY,
 	tenant_id    TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
 	id           TEXT NOT NULL,
 	type         TEXT NOT NULL,
@@ -31,39 +62,45 @@ CREATE TABLE objects (
 	version      INTEGER NOT NULL,
 	when_created INTEGER NOT NULL,
 	when_changed INTEGER NOT NULL,
-	PRIMARY KEY (tenant_id, id)
+	UNIQUE (tenant_id, id)
 );
 CREATE INDEX objects_page ON objects(tenant_id, type, name_lc, id);
 
+CREATE TABLE object_tenants (
+	n  INTEGER PRIMARY KEY,
+	id TEXT NOT NULL UNIQUE REFERENCES tenants(id) ON DELETE CASCADE
+);
+
+CREATE TABLE object_spaces (
+	n    INTEGER PRIMARY KEY,
+	name TEXT NOT NULL UNIQUE
+);
+
 CREATE TABLE object_keys (
-	tenant_id TEXT NOT NULL,
-	value_lc  TEXT NOT NULL,
-	space     TEXT NOT NULL,
-	id        TEXT NOT NULL,
-	PRIMARY KEY (tenant_id, value_lc, space),
-	FOREIGN KEY (tenant_id, id) REFERENCES objects(tenant_id, id) ON DELETE CASCADE
+	tenant   INTEGER NOT NULL REFERENCES object_tenants(n) ON DELETE CASCADE,
+	value_lc TEXT NOT NULL,
+	space    INTEGER NOT NULL REFERENCES object_spaces(n),
+	obj      INTEGER NOT NULL REFERENCES objects(n) ON DELETE CASCADE,
+	PRIMARY KEY (tenant, value_lc, space)
 ) WITHOUT ROWID;
-CREATE INDEX object_keys_owner ON object_keys(tenant_id, id);
+CREATE INDEX object_keys_owner ON object_keys(obj);
 
 CREATE TABLE object_refs (
-	tenant_id TEXT NOT NULL,
-	from_id   TEXT NOT NULL,
-	name      TEXT NOT NULL,
-	to_id     TEXT NOT NULL,
-	cascade   INTEGER NOT NULL,
-	PRIMARY KEY (tenant_id, from_id, name, to_id),
-	FOREIGN KEY (tenant_id, from_id) REFERENCES objects(tenant_id, id) ON DELETE CASCADE,
-	FOREIGN KEY (tenant_id, to_id) REFERENCES objects(tenant_id, id) ON DELETE CASCADE
+	from_obj INTEGER NOT NULL REFERENCES objects(n) ON DELETE CASCADE,
+	name     TEXT NOT NULL,
+	to_obj   INTEGER NOT NULL REFERENCES objects(n) ON DELETE CASCADE,
+	cascade  INTEGER NOT NULL,
+	PRIMARY KEY (from_obj, name, to_obj)
 ) WITHOUT ROWID;
-CREATE INDEX object_refs_to ON object_refs(tenant_id, to_id, name);
+CREATE INDEX object_refs_to ON object_refs(to_obj, name);
 `
 
-// objectIndexes are the object tables' secondary indexes exactly as migrationObjects creates
-// them: a bulk load into empty tables builds them after the rows are in.
+// objectIndexes are the object tables' secondary indexes exactly as migrationObjectKeys
+// creates them: a bulk load into empty tables builds them after the rows are in.
 var objectIndexes = []struct{ name, sql string }{
 	{"objects_page", `CREATE INDEX objects_page ON objects(tenant_id, type, name_lc, id)`},
-	{"object_keys_owner", `CREATE INDEX object_keys_owner ON object_keys(tenant_id, id)`},
-	{"object_refs_to", `CREATE INDEX object_refs_to ON object_refs(tenant_id, to_id, name)`},
+	{"object_keys_owner", `CREATE INDEX object_keys_owner ON object_keys(obj)`},
+	{"object_refs_to", `CREATE INDEX object_refs_to ON object_refs(to_obj, name)`},
 }
 
 var _ ObjectStore = (*SQLite)(nil)
@@ -108,7 +145,7 @@ func (s *SQLite) stmt(ctx context.Context, query string, tx *sql.Tx) (st *sql.St
 // prepareObjectStmts prepares the object operations' fixed statements, so that those used
 // inside transactions are cached too.
 func (s *SQLite) prepareObjectStmts(ctx context.Context) error {
-	for _, q := range []string{insertObjectSQL, insertKeySQL, insertRefSQL, keyHolderSQL, getObjectSQL,
+	for _, q := range []string{insertObjectSQL, insertTenantNumSQL, insertSpaceNumsSQL, insertKeySQL, insertRefSQL, keyHolderSQL, getObjectSQL,
 		updateObjectSQL, deleteKeySQL, deleteRefSQL, doomedSQL, referrersSQL, deleteObjectsSQL} {
 		if _, _, err := s.stmt(ctx, q, nil); err != nil {
 			return fmt.Errorf("prepare %q: %w", q, err)
@@ -469,6 +506,11 @@ func (q objects) insert(ctx context.Context, r objectRow) error {
 	if err != nil {
 		return err
 	}
+	if len(r.keyRows) > 0 {
+		if err := q.numberKeys(ctx, r); err != nil {
+			return err
+		}
+	}
 	if n == 0 {
 		holder, err := q.Get(ctx, r.tenantID, r.id)
 		if err != nil {
@@ -489,14 +531,39 @@ func (q objects) insert(ctx context.Context, r objectRow) error {
 	return nil
 }
 
-const insertKeySQL = `INSERT INTO object_keys (tenant_id, value_lc, space, id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`
+// The numbers of a tenant, a key space and an object, as key and reference rows name them.
+const (
+	tenantNumSQL = `(SELECT n FROM object_tenants WHERE id = ?)`
+	spaceNumSQL  = `(SELECT n FROM object_spaces WHERE name = ?)`
+	objectNumSQL = `(SELECT n FROM objects WHERE tenant_id = ? AND id = ?)`
+)
+
+const (
+	insertTenantNumSQL = `INSERT INTO object_tenants (id) VALUES (?) ON CONFLICT DO NOTHING`
+	insertSpaceNumsSQL = `INSERT INTO object_spaces (name) SELECT value FROM json_each(?) WHERE true ON CONFLICT DO NOTHING`
+	insertKeySQL       = `INSERT INTO object_keys (tenant, value_lc, space, obj) VALUES (` + tenantNumSQL + `, ?, ` + spaceNumSQL + `, ` + objectNumSQL + `) ON CONFLICT DO NOTHING`
+	keyHolderSQL       = `SELECT o.id, o.type, o.name, o.keys FROM object_keys k JOIN objects o ON o.n = k.obj
+		WHERE k.tenant = ` + tenantNumSQL + ` AND k.value_lc = ? AND k.space = ` + spaceNumSQL
+)
+
+// numberKeys gives r's tenant and key spaces their numbers, if they have none yet.
+func (q objects) numberKeys(ctx context.Context, r objectRow) error {
+	if _, err := q.exec(ctx, insertTenantNumSQL, r.tenantID); err != nil {
+		return err
+	}
+	spaces := make([]string, 0, len(r.keyRows))
+	for _, k := range r.keyRows {
+		if !slices.Contains(spaces, k.space) {
+			spaces = append(spaces, k.space)
+		}
+	}
+	_, err := q.exec(ctx, insertSpaceNumsSQL, jsonList(spaces))
+	return err
+}
 
 // insertKey adds a key of object id; a key another object holds is a *KeyConflictError.
-const keyHolderSQL = `SELECT o.id, o.type, o.name, o.keys FROM object_keys k JOIN objects o ON o.tenant_id = k.tenant_id AND o.id = k.id
-	WHERE k.tenant_id = ? AND k.value_lc = ? AND k.space = ?`
-
 func (q objects) insertKey(ctx context.Context, tenantID, id string, k keyRow) error {
-	n, err := q.exec(ctx, insertKeySQL, tenantID, k.valueLC, k.space, id)
+	n, err := q.exec(ctx, insertKeySQL, tenantID, k.valueLC, k.space, tenantID, id)
 	if err != nil {
 		return err
 	}
@@ -522,11 +589,15 @@ func (q objects) insertKey(ctx context.Context, tenantID, id string, k keyRow) e
 	return &KeyConflictError{Key: Key{Space: k.space, Value: value}, ID: holderID, Type: typ, Name: name}
 }
 
-const insertRefSQL = `INSERT INTO object_refs (tenant_id, from_id, name, to_id, cascade) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+// insertRefSQL adds a reference between two objects of one tenant: none when the referenced
+// object is not the tenant's.
+const insertRefSQL = `INSERT INTO object_refs (from_obj, name, to_obj, cascade)
+	SELECT f.n, ?3, t.n, ?4 FROM objects f, objects t WHERE f.tenant_id = ?1 AND f.id = ?2 AND t.tenant_id = ?1 AND t.id = ?5
+	ON CONFLICT DO NOTHING`
 
 func (q objects) insertRef(ctx context.Context, tenantID, id string, ref Ref) error {
-	_, err := q.exec(ctx, insertRefSQL, tenantID, id, ref.Name, ref.ID, boolCol(ref.Cascade))
-	if sqliteCode(err) == sqliteConstraintForeignKey {
+	n, err := q.exec(ctx, insertRefSQL, tenantID, id, ref.Name, boolCol(ref.Cascade), ref.ID)
+	if err == nil && n == 0 {
 		return fmt.Errorf("store: reference %s to object %s: %w", ref.Name, ref.ID, ErrNotFound)
 	}
 	return err
@@ -569,22 +640,23 @@ func (q objects) Resolve(ctx context.Context, tenantID string, types, spaces []s
 	args := []any{tid}
 	byID := len(spaces) == 0 || slices.Contains(spaces, SpaceID)
 	if id := normGUID(value); byID && id != "" {
-		sub = append(sub, `SELECT ?`)
+		sub = append(sub, `SELECT n FROM objects WHERE tenant_id = ?1 AND id = ?`)
 		args = append(args, id)
 	}
 	stored := slices.DeleteFunc(slices.Clone(spaces), func(s string) bool { return s == SpaceID })
 	switch {
 	case len(spaces) == 0:
-		sub = append(sub, `SELECT id FROM object_keys WHERE tenant_id = ?1 AND value_lc = ?`)
+		sub = append(sub, `SELECT obj FROM object_keys WHERE tenant = (SELECT n FROM object_tenants WHERE id = ?1) AND value_lc = ?`)
 		args = append(args, keyLC(value))
 	case len(stored) > 0:
-		sub = append(sub, `SELECT id FROM object_keys WHERE tenant_id = ?1 AND value_lc = ? AND space IN (SELECT value FROM json_each(?))`)
+		sub = append(sub, `SELECT obj FROM object_keys WHERE tenant = (SELECT n FROM object_tenants WHERE id = ?1) AND value_lc = ?
+			AND space IN (SELECT n FROM object_spaces WHERE name IN (SELECT value FROM json_each(?)))`)
 		args = append(args, keyLC(value), jsonList(stored))
 	}
 	if len(sub) == 0 {
 		return nil, nil
 	}
-	query := `SELECT ` + objectCols + ` FROM objects o WHERE o.tenant_id = ?1 AND o.id IN (` + strings.Join(sub, ` UNION `) + `)`
+	query := `SELECT ` + objectCols + ` FROM objects o WHERE o.tenant_id = ?1 AND o.n IN (` + strings.Join(sub, ` UNION `) + `)`
 	if len(types) > 0 {
 		query += ` AND o.type IN (SELECT value FROM json_each(?))`
 		args = append(args, jsonList(types))
@@ -693,11 +765,11 @@ func listWhere(q ListQuery) (where string, args []any, pushed bool, err error) {
 		if id == "" {
 			b.WriteString(` AND 0`)
 		} else if r.Name == "" {
-			b.WriteString(` AND o.id IN (SELECT from_id FROM object_refs WHERE tenant_id = o.tenant_id AND to_id = ?)`)
-			args = append(args, id)
+			b.WriteString(` AND o.n IN (SELECT from_obj FROM object_refs WHERE to_obj = ` + objectNumSQL + `)`)
+			args = append(args, tid, id)
 		} else {
-			b.WriteString(` AND o.id IN (SELECT from_id FROM object_refs WHERE tenant_id = o.tenant_id AND to_id = ? AND name = ?)`)
-			args = append(args, id, r.Name)
+			b.WriteString(` AND o.n IN (SELECT from_obj FROM object_refs WHERE to_obj = ` + objectNumSQL + ` AND name = ?)`)
+			args = append(args, tid, id, r.Name)
 		}
 	}
 	if f := q.Filter; f != nil && f.SQL != nil {
@@ -772,9 +844,10 @@ func (q objects) List(ctx context.Context, lq ListQuery) ([]Object, string, erro
 			cond = key + ` IS NULL AND o.id < ?`
 			args = append(args, c.ID)
 		default:
-			cond = key + ` ` + cmp + ` ? OR (` + key + ` = ? AND o.id ` + cmp + ` ?)`
-			args = append(args, c.Key, c.Key, c.ID)
-			if lq.Desc {
+			// A row value, so that the index on (name_lc, id) gives the range.
+			cond = `(` + key + `, o.id) ` + cmp + ` (?, ?)`
+			args = append(args, c.Key, c.ID)
+			if lq.Desc && key != "o.name_lc" && key != "o.id" && key != "o.type" && !strings.HasPrefix(key, "o.when_") {
 				cond += ` OR ` + key + ` IS NULL`
 			}
 		}
@@ -902,7 +975,7 @@ func (q objects) Update(ctx context.Context, tenantID, id string, fn func(*Objec
 		if err != nil {
 			return err
 		}
-		if err := q.replaceKeys(ctx, row.tenantID, row.id, oldRow.keyRows, row.keyRows); err != nil {
+		if err := q.replaceKeys(ctx, row, oldRow.keyRows); err != nil {
 			return err
 		}
 		if err := q.replaceRefs(ctx, row.tenantID, row.id, oldRow.refRows, row.refRows); err != nil {
@@ -930,22 +1003,29 @@ type callerError struct{ err error }
 func (e *callerError) Error() string { return e.err.Error() }
 
 const (
-	deleteKeySQL = `DELETE FROM object_keys WHERE tenant_id = ? AND value_lc = ? AND space = ? AND id = ?`
-	deleteRefSQL = `DELETE FROM object_refs WHERE tenant_id = ? AND from_id = ? AND name = ? AND to_id = ?`
+	deleteKeySQL = `DELETE FROM object_keys WHERE tenant = ` + tenantNumSQL + ` AND value_lc = ? AND space = ` + spaceNumSQL + ` AND obj = ` + objectNumSQL
+	deleteRefSQL = `DELETE FROM object_refs WHERE from_obj = ` + objectNumSQL + ` AND name = ? AND to_obj = ` + objectNumSQL
 )
 
 // replaceKeys makes an object's key rows new instead of old: removed first, so that an object
 // may hand a key from one Space to... itself under another spelling.
-func (q objects) replaceKeys(ctx context.Context, tenantID, id string, old, new []keyRow) error {
+func (q objects) replaceKeys(ctx context.Context, row objectRow, old []keyRow) error {
+	tenantID, id, numbered := row.tenantID, row.id, false
 	for _, k := range old {
-		if !slices.Contains(new, k) {
-			if _, err := q.exec(ctx, deleteKeySQL, tenantID, k.valueLC, k.space, id); err != nil {
+		if !slices.Contains(row.keyRows, k) {
+			if _, err := q.exec(ctx, deleteKeySQL, tenantID, k.valueLC, k.space, tenantID, id); err != nil {
 				return err
 			}
 		}
 	}
-	for _, k := range new {
+	for _, k := range row.keyRows {
 		if !slices.Contains(old, k) {
+			if !numbered {
+				if err := q.numberKeys(ctx, row); err != nil {
+					return err
+				}
+				numbered = true
+			}
 			if err := q.insertKey(ctx, tenantID, id, k); err != nil {
 				return err
 			}
@@ -958,7 +1038,7 @@ func (q objects) replaceRefs(ctx context.Context, tenantID, id string, old, new 
 	same := func(a, b Ref) bool { return a.Name == b.Name && a.ID == b.ID }
 	for _, r := range old {
 		if i := slices.IndexFunc(new, func(n Ref) bool { return same(r, n) }); i < 0 || new[i].Cascade != r.Cascade {
-			if _, err := q.exec(ctx, deleteRefSQL, tenantID, id, r.Name, r.ID); err != nil {
+			if _, err := q.exec(ctx, deleteRefSQL, tenantID, id, r.Name, tenantID, r.ID); err != nil {
 				return err
 			}
 		}
@@ -1002,13 +1082,14 @@ func cloneValue(v any) any {
 
 const (
 	// doomedSQL: the object and, recursively, the objects whose Refs to a doomed one cascade.
-	doomedSQL = `WITH RECURSIVE doomed(id) AS (
-			SELECT id FROM objects WHERE tenant_id = ?1 AND id = ?2
-			UNION SELECT r.from_id FROM object_refs r JOIN doomed d ON r.tenant_id = ?1 AND r.to_id = d.id WHERE r.cascade)
-		SELECT id FROM doomed`
+	doomedSQL = `WITH RECURSIVE doomed(n) AS (
+			SELECT n FROM objects WHERE tenant_id = ?1 AND id = ?2
+			UNION SELECT r.from_obj FROM object_refs r JOIN doomed d ON r.to_obj = d.n WHERE r.cascade)
+		SELECT o.id FROM doomed d JOIN objects o ON o.n = d.n`
 	// referrersSQL: the objects outside the doomed set that refer to one in it.
-	referrersSQL = `SELECT DISTINCT from_id FROM object_refs WHERE tenant_id = ?1
-		AND to_id IN (SELECT value FROM json_each(?2)) AND from_id NOT IN (SELECT value FROM json_each(?2))`
+	referrersSQL = `SELECT DISTINCT f.id FROM object_refs r JOIN objects f ON f.n = r.from_obj
+		WHERE r.to_obj IN (SELECT n FROM objects WHERE tenant_id = ?1 AND id IN (SELECT value FROM json_each(?2)))
+		AND f.id NOT IN (SELECT value FROM json_each(?2))`
 	deleteObjectsSQL = `DELETE FROM objects WHERE tenant_id = ? AND id IN (SELECT value FROM json_each(?))`
 )
 

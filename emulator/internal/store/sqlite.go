@@ -202,8 +202,10 @@ CREATE INDEX recipient_addresses_guid ON recipient_addresses(guid);
 `,
 	// 2: partner directory: groups, partner relationships (DAP, GDAP), guest links.
 	partnersMigration,
-	// 3: generic objects (objects_sqlite.go).
+	// 3: generic objects (objects_sqlite.go), first shape.
 	migrationObjects,
+	// 4: generic objects with numbered key and reference rows.
+	migrationObjectKeys,
 }
 
 // migrate applies, each in its own transaction, the migrations the database has not seen.
