@@ -116,7 +116,12 @@ func (s *Session) catalogOnce(ctx context.Context, target, requestID string, rea
 type Catalog struct {
 	names  []string
 	module *psm1.Module // nil when the answer had no fileContent
+	raw    []byte       // the answer, for Bytes
 }
+
+// Bytes is the EXOModuleFile answer the catalog was read from: what ParseCatalog reads back,
+// to keep a connection's catalog between runs.
+func (c *Catalog) Bytes() []byte { return slices.Clone(c.raw) }
 
 // Cmdlets are the cmdlet names, sorted case-insensitively: the exported ones and Get-EXO*.
 func (c *Catalog) Cmdlets() []string { return slices.Clone(c.names) }
@@ -180,7 +185,7 @@ func parseCatalog(b []byte) (*Catalog, error) {
 	if err := json.Unmarshal(b, &body); err != nil {
 		return nil, fmt.Errorf("the answer is not valid JSON: %w", err)
 	}
-	c := &Catalog{}
+	c := &Catalog{raw: slices.Clone(b)}
 	seen := map[string]bool{}
 	add := func(n string) {
 		n = strings.TrimSpace(n)

@@ -22,3 +22,13 @@ func TestCompletionFromModuleFile(t *testing.T) {
 		t.Errorf("Get-EXO* parameters:\n%s", out)
 	}
 }
+
+// exoctl run knows the connection's switches from the module file connect kept: -Archive
+// admin is -Archive plus the unnamed admin, as in PowerShell.
+func TestRunKnowsSwitches(t *testing.T) {
+	c := connected(t)
+	out, errOut, _ := c.run("", "run", "Get-Mailbox", "-Archive", "admin")
+	if !strings.Contains(out, "admin") && !strings.Contains(errOut, "parameter 'Archive' of Get-Mailbox is a real Exchange Online parameter, but the exoctl emulator does not emulate it") {
+		t.Errorf("switch then value:\nstdout:\n%s\nstderr:\n%s", out, errOut)
+	}
+}

@@ -289,6 +289,7 @@ func runConnect(ctx context.Context, f *Factory, o *ConnectOptions) error {
 	if err != nil {
 		return err
 	}
+	saveCatalog(ctx, st, p, s) // the switches of its cmdlets, for later runs
 	info := s.Info()
 	fmt.Fprintf(f.IO.ErrOut, "Connected to %s as %s (tenant %s). Connection %d, id %s.\n", info.ConnectionURI, info.UserPrincipalName, info.TenantID, p.ID, p.ConnectionID)
 	return nil

@@ -117,11 +117,12 @@ func runRun(ctx context.Context, f *Factory, o *RunOptions) error {
 	}
 	// One call from here to a session; Get-ContosoMailbox comes back as Get-Mailbox when the
 	// connection is the one with prefix Contoso (the module's -Prefix).
-	s, _, name, err := st.ReopenFor(ctx, o.Connection(), c.Name)
+	s, prof, name, err := st.ReopenFor(ctx, o.Connection(), c.Name)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
+	c = reparseWithSwitches(st, prof, name, o.Args, c)
 	c.Name = name
 	w, err := format.New(f.IO.Out, format.Options{
 		Format: o.Output, TypeName: format.TypeNameFor(c.Name), Properties: o.Select, Width: f.IO.Width,
