@@ -249,6 +249,8 @@ func Connect(ctx context.Context, o Options) (*Session, error) {
 func HTTPClient(caFile string) (*http.Client, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.ForceAttemptHTTP2 = true
+	// Records are decoded as the answer arrives: HTTP/2 need not read 4 MB ahead of them.
+	tr.HTTP2 = &http.HTTP2Config{MaxReceiveBufferPerStream: maxReadAhead, MaxReceiveBufferPerConnection: 2 * maxReadAhead}
 	if caFile != "" {
 		pem, err := os.ReadFile(caFile)
 		if err != nil {
