@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -169,4 +170,26 @@ func TestPendingSignInsPerClient(t *testing.T) {
 	}
 	// The newest device code still works too.
 	b.approveDevice(dcOut["verification_uri"].(string), dcOut["user_code"].(string), adminUPN, "")
+}
+
+// TestLockoutParallelGuesses: forty different wrong passwords sent at once lock the account as
+// surely as one after another; the right password after them is refused.
+func TestLockoutParallelGuesses(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.addUsers(t)
+	var wg sync.WaitGroup
+	for i := range 40 {
+		wg.Go(func() {
+			resp, err := e.client.PostForm(e.base+"/"+tenantName+"/oauth2/v2.0/token", ropcForm(adminUPN, fmt.Sprintf("parallel-%d", i)))
+			if err == nil {
+				resp.Body.Close()
+			}
+		})
+	}
+	wg.Wait()
+	var out entraError
+	if e.post(t, "/"+tenantName+"/oauth2/v2.0/token", ropcForm(adminUPN, adminPass), &out); len(out.Codes) == 0 || out.Codes[0] != 50053 {
+		t.Errorf("right password after 40 parallel guesses: %+v", out)
+	}
 }

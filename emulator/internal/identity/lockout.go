@@ -112,7 +112,7 @@ func (l *lockout) succeed(account string) {
 
 func errLocked() *aadError {
 	return newErr(http.StatusBadRequest, "invalid_grant", 50053,
-		"The account is locked, you've tried to sign in too many times with an incorrect user ID or password. Wait a minute and sign in again with the right password.")
+		"The account is locked, you've tried to sign in too many times with an incorrect user ID or password. Wait a minute (longer after repeated lockouts) and sign in again with the right password.")
 }
 
 func errBadPassword(detail string) *aadError {
@@ -138,9 +138,14 @@ func (s *Server) verifyPassword(ctx context.Context, user store.User, password, 
 			return errServer(err)
 		}
 	}
-	if ok {
+	// A lock that engaged while the password was being checked (guesses sent in parallel)
+	// holds for this one too.
+	if ok && !s.lock.locked(account, s.now()) {
 		s.lock.succeed(account)
 		return nil
+	}
+	if ok {
+		return errLocked()
 	}
 	if s.lock.fail(account, password, now) {
 		s.log.InfoContext(ctx, "identity: account locked after wrong passwords", "user", user.UPN)
