@@ -105,8 +105,8 @@ func TestPasswordExact(t *testing.T) {
 	}
 }
 
-// TestDuplicatedParameters: Entra refuses a form that names a parameter twice
-// (AADSTS9000411) rather than pick one value: token, device code and sign-in forms.
+// TestDuplicatedParameters: Entra refuses a request that names a parameter twice
+// (AADSTS9000411) rather than pick one value: token, device code, authorize and sign-in forms.
 func TestDuplicatedParameters(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -123,6 +123,10 @@ func TestDuplicatedParameters(t *testing.T) {
 		t.Errorf("devicecode: %d %+v", status, out)
 	}
 	b := e.browser(t)
+	if status, body := sb(b.get(e.authorizeURL(verifier, nil) + "&prompt=consent")); status != http.StatusBadRequest ||
+		!strings.Contains(body, "AADSTS9000411: The request is not properly formatted. The parameter &#39;prompt&#39; is duplicated.") {
+		t.Errorf("authorize with two prompts: %d\n%s", status, body)
+	}
 	_, body := sb(b.get(e.authorizeURL(verifier, nil)))
 	f := parseForm(t, body)
 	status, body := sb(b.submit(f, url.Values{"username": {adminUPN}, "password": {"x", adminPass}}))

@@ -26,6 +26,12 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, tenant string
 		s.errorPage(w, r, errForm(err))
 		return
 	}
+	// Entra refuses an authorize request naming a parameter twice (two prompt values, say)
+	// on its error page, before anything else.
+	if name := duplicated(r.Form); name != "" {
+		s.errorPage(w, r, errDuplicated(name))
+		return
+	}
 	ctx, q := r.Context(), r.Form
 	ref, aerr := s.resolveTenant(ctx, tenant, "invalid_tenant")
 	if aerr != nil {
