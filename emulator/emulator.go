@@ -61,6 +61,8 @@ type Config struct {
 	RateLimit    int
 	RateWindow   time.Duration
 	RateLimitOff bool
+	// ReadTimeout bounds the reading of one request, body included (two minutes when 0).
+	ReadTimeout time.Duration
 	// LockoutThreshold is how many wrong passwords lock an account (Entra's smart lockout:
 	// 10 when 0) and LockoutDuration how long it stays locked (60 seconds when 0).
 	LockoutThreshold int
@@ -298,10 +300,18 @@ func Start(ctx context.Context, cfg Config) (*Emulator, error) {
 	if err != nil {
 		return nil, err
 	}
+	readTimeout := cfg.ReadTimeout
+	if readTimeout <= 0 {
+		readTimeout = 2 * time.Minute
+	}
 	e.srv = &http.Server{
 		Handler:           route(ex, cc, id, mi, log),
 		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{p.serverCert}, MinVersion: tls.VersionTLS12},
 		ReadHeaderTimeout: 10 * time.Second,
+		// A client that sends its body a byte at a time, or keeps an idle connection open,
+		// cannot hold a connection for ever.
+		ReadTimeout: readTimeout,
+		IdleTimeout: 2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}

@@ -169,3 +169,27 @@ func TestRateLimitFlags(t *testing.T) {
 		e.Close()
 	}
 }
+
+// TestSlowClientCut: a client that sends its headers and then stalls in its body loses the
+// connection once the read timeout passes, instead of holding it for ever.
+func TestSlowClientCut(t *testing.T) {
+	e, err := emulator.Start(context.Background(), emulator.Config{Addr: "127.0.0.1:0", ReadTimeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	roots := e.HTTPClient().Transport.(*http.Transport).TLSClientConfig.RootCAs
+	host := strings.TrimPrefix(e.URL, "https://")
+	conn, err := tls.Dial("tcp", host, &tls.Config{RootCAs: roots})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /organizations/oauth2/v2.0/token HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\ngrant_type=", host)
+	// A generous bound on a test that must not hang; the timeout itself is 300 ms.
+	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	b, err := io.ReadAll(conn)
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatalf("the server kept the stalled connection open: %q", b)
+	}
+}
