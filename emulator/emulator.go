@@ -310,10 +310,10 @@ func Start(ctx context.Context, cfg Config) (*Emulator, error) {
 		ReadHeaderTimeout: 10 * time.Second,
 		// A client that sends its body a byte at a time, or keeps an idle connection open,
 		// cannot hold a connection for ever.
-		ReadTimeout: readTimeout,
-		IdleTimeout: 2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+		ReadTimeout:    readTimeout,
+		IdleTimeout:    2 * time.Minute,
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
 
 	e.Info = Info{
