@@ -193,3 +193,49 @@ func TestSlowClientCut(t *testing.T) {
 		t.Fatalf("the server kept the stalled connection open: %q", b)
 	}
 }
+
+// TestHostilePaths sends odd paths to every endpoint of the emulator through its router (the
+// admin API, Security & Compliance, managed identity, Entra ID): each answer is a 4xx or a
+// success, never a 5xx (but 501, not emulated). Header bytes are checked on the wire by
+// TestRoutesCanonicalAndHeadersClean.
+func TestHostilePaths(t *testing.T) {
+	e := start(t, t.TempDir())
+	tok := msalToken(t, e)
+	tn := e.Info.Tenants[0].Name
+	paths := []string{
+		"/", "//////", "/%00", "/..", "/../../../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/a/../../b",
+		"/adminapi", "/adminapi/", "/adminapi/beta", "/adminapi/beta/" + tn, "/adminapi/beta/" + tn + "/", "/ADMINAPI/%00/x/y",
+		"/adminapi/beta/" + tn + "/InvokeCommand/%2e%2e/%2e%2e/x", "/adminapi/beta/" + tn + "/EXOBanner('%00')",
+		"/adminapi/beta/" + tn + "/EXOBanner('AutogenSession')/../../x",
+		"/compliance", "/compliance/", "/compliance/%00/adminapi/beta/" + tn + "/InvokeCommand", "/compliance/eur01b",
+		"/compliance/eur01b/../adminapi/beta/" + tn + "/InvokeCommand", "/COMPLIANCE/EUR01B/AdminApi/beta/" + tn + "/InvokeCommand",
+		"/compliance/nosuchregion/adminapi/beta/" + tn + "/InvokeCommand",
+		"/metadata/identity/oauth2/token", "/metadata/identity/oauth2/token?resource=%00&api-version=2018-02-01",
+		"/msi/", "/msi/%00", "/MSI/token?resource=x",
+		"/common", "/common/", "/common/UserRealm/", "/common/UserRealm/%00", "/common/userrealm/" + strings.Repeat("a", 5000) + "@x",
+		"/common/discovery/instance?authorization_endpoint=%00", "/" + tn + "/v2.0/.well-known/openid-configuration/extra",
+		"/%00/v2.0/.well-known/openid-configuration", "/" + tn + "/oauth2/v2.0/authorize?client_id=%00",
+		"/" + tn + "/oauth2/v2.0/authorize?client_id=fb78d390-0c51-40cd-8e17-fdbfab77341b&redirect_uri=javascript:alert(1)",
+		"/" + tn + "/login", "/common/oauth2/deviceauth?code=%00", "/error?code=%00",
+	}
+	for _, p := range paths {
+		for _, method := range []string{"GET", "POST"} {
+			req, err := http.NewRequest(method, e.URL+p, strings.NewReader("x=1"))
+			if err != nil {
+				t.Fatalf("%s: %v", p, err)
+			}
+			req.Header.Set("Authorization", "Bearer "+tok)
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			resp, err := e.HTTPClient().Do(req)
+			if err != nil {
+				t.Fatalf("%s %s: %v", method, p, err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode >= 500 && resp.StatusCode != http.StatusNotImplemented {
+				t.Errorf("%s %s: %d", method, p, resp.StatusCode)
+			}
+		}
+	}
+	t.Logf("%d paths x 2 methods tried", len(paths))
+}
