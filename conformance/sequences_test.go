@@ -178,14 +178,10 @@ func TestGoExoscc(t *testing.T) {
 		u, _ := url.Parse(at)
 		pinned = u.Host
 		if mf.status != http.StatusOK {
-			pending(t, mf, "ResourceNotFound", "admin API paths matched case-insensitively (/AdminApi/)")
 			t.Fatalf("%s", mf)
 		}
 	})
 	s.step("S&C: ExchangeOnline.psm1 holds a function per exported cmdlet", func(t *testing.T) {
-		if mf.status != http.StatusOK {
-			mf, _ = follow(t, hc, http.MethodGet, e.URL+"/adminapi/v1.0/"+tid+"/EXOModuleFile", scc, nil, moduleHeaders)
-		}
 		vs := mf.values()
 		if len(vs) == 0 {
 			t.Fatalf("no module file: %s", mf)
@@ -220,7 +216,6 @@ func TestGoExoscc(t *testing.T) {
 		exoMF, _ = follow(t, hc, http.MethodGet, e.URL+"/AdminApi/v1.0/"+tid+"/EXOModuleFile", exo, nil, moduleHeaders)
 		vs := exoMF.values()
 		if exoMF.status != http.StatusOK || len(vs) == 0 {
-			pending(t, exoMF, "ResourceNotFound", "admin API paths matched case-insensitively (/AdminApi/)")
 			t.Fatalf("%s", exoMF)
 		}
 		if c, _ := vs[0]["fileContent"].(string); !strings.Contains(c, "function script:Get-Mailbox") {
@@ -257,7 +252,6 @@ func TestGoExoscc(t *testing.T) {
 		add := map[string]any{"Identity": "admin", "EmailAddresses": map[string]any{"@odata.type": "#Exchange.StringFieldDeltaUpdateData", "Add": []string{"smtp:exoscc@contoso.com"}}}
 		r := send(t, hc, http.MethodPost, e.URL+"/adminapi/beta/"+tid+"/InvokeCommand", exo, cmdletBody("Set-Mailbox", add), invokeHeaders)
 		if r.status != http.StatusOK {
-			pending(t, r, "Cannot process argument transformation on parameter 'EmailAddresses'", "the binder reading #Exchange.StringFieldDeltaUpdateData")
 			t.Fatalf("add: %s", r)
 		}
 		g := send(t, hc, http.MethodPost, e.URL+"/adminapi/beta/"+tid+"/InvokeCommand", exo, cmdletBody("Get-Mailbox", map[string]any{"Identity": "admin"}), invokeHeaders)
@@ -377,7 +371,6 @@ func TestCIPP(t *testing.T) {
 			}
 		}
 		if !ok {
-			pending(t, r, "cannot unmarshal bool", "$batch sub-request headers that are not strings")
 			t.Errorf("%s", r)
 		}
 	})
