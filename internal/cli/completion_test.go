@@ -17,6 +17,10 @@ func TestCompletionFromModuleFile(t *testing.T) {
 	if !strings.Contains(out, "-ResultSize\n") {
 		t.Errorf("parameters:\n%s", out)
 	}
+	// The shorthand (exoctl Get-Mailbox) completes too.
+	if out := c.ok("__complete", "Get-Mailb"); !strings.Contains(out, "Get-Mailbox\n") {
+		t.Errorf("shorthand cmdlets:\n%s", out)
+	}
 	out = c.ok("__complete", "run", "Get-EXOMailbox", "-PropertyS")
 	if !strings.Contains(out, "-PropertySets\n") {
 		t.Errorf("Get-EXO* parameters:\n%s", out)

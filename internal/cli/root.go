@@ -43,6 +43,8 @@ API with PowerShell's parameter syntax, and ships a local emulator for offline t
 		newShellCmd(f),
 		newBulkCmd(f),
 	)
+	// `exoctl Get-Mai<Tab>`: the shorthand's cmdlet names, beside the subcommands.
+	root.ValidArgsFunction = completeCmdlet(f, &RunOptions{})
 	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd()
 	strictCommands(root)
