@@ -61,7 +61,10 @@ func savedCatalog(st *connection.Store, p *connection.Profile) *exo.Catalog {
 // Without a kept module file the first parse stands.
 // cmdlet is the cmdlet's name without the connection's prefix.
 func reparseWithSwitches(st *connection.Store, p *connection.Profile, cmdlet string, args []string, c *psparam.Command) *psparam.Command {
-	cat := savedCatalog(st, p)
+	if !mayTakeValue(args) {
+		return c // no parameter took the next word: knowing the switches changes nothing
+	}
+	cat := savedCatalog(st, p) // parsing the module file is a third of a cold run's CPU
 	if cat == nil {
 		return c
 	}
@@ -70,4 +73,32 @@ func reparseWithSwitches(st *connection.Store, p *connection.Profile, cmdlet str
 		return c
 	}
 	return again
+}
+
+// mayTakeValue reports whether some -Name in args is followed by a word that is not itself a
+// -Name: the only place where a switch reads differently from a parameter with a value.
+func mayTakeValue(args []string) bool {
+	for i := 0; i+1 < len(args); i++ {
+		if isParamName(args[i]) && !isParamName(args[i+1]) {
+			return true
+		}
+	}
+	return false
+}
+
+// isParamName reports whether a word is -Name without an attached :value.
+func isParamName(w string) bool {
+	if len(w) < 2 || w[0] != '-' {
+		return false
+	}
+	for i := 1; i < len(w); i++ {
+		c := w[i]
+		if c == ':' {
+			return false
+		}
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c >= '0' && c <= '9' && i > 1) {
+			return false
+		}
+	}
+	return true
 }
