@@ -197,3 +197,26 @@ func TestLockoutParallelGuesses(t *testing.T) {
 		t.Errorf("right password after 40 parallel guesses: %+v", out)
 	}
 }
+
+// TestPendingSignInsExpire: a sign-in page left open longer than a sign-in lives is refused
+// (AADSTS50089), and expired sign-ins make room for new ones even in a full table.
+func TestPendingSignInsExpire(t *testing.T) {
+	t.Parallel()
+	e := newEnvWith(t, func(c *identity.Config) { c.MaxPending, c.MaxPendingPerClient = 3, 3 })
+	e.addUsers(t)
+	b := e.browser(t)
+	var forms []htmlForm
+	for range 3 {
+		_, body := sb(b.get(e.authorizeURL(verifier, nil)))
+		forms = append(forms, parseForm(t, body))
+	}
+	e.skew.Store(int64(16 * time.Minute))
+	if status, body := sb(b.submit(forms[0], url.Values{"username": {adminUPN}, "password": {adminPass}})); status != http.StatusBadRequest || !strings.Contains(body, "AADSTS50089") {
+		t.Errorf("expired sign-in page: %d\n%s", status, body)
+	}
+	for i := range 3 {
+		if q := redirected(t, b.signIn(e.authorizeURL(verifier, nil), adminUPN, adminPass, "")); q.Get("code") == "" {
+			t.Errorf("new sign-in %d after the old ones expired: %v", i, q)
+		}
+	}
+}
