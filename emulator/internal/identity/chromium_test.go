@@ -43,6 +43,9 @@ func chromiumFlags(userDataDir, trustSPKI string) []chromedp.ExecAllocatorOption
 // fills the emulator's sign-in page, the page's script posts the code to MSAL's listener.
 func TestInteractiveInChromium(t *testing.T) {
 	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("EXOCTL_CI") == "1" {
+			t.Fatalf("no Chromium at %s: .ci/run installs it (EXOCTL_CI=1 means it must): %v", chromiumPath, err)
+		}
 		t.Skipf("no Chromium at %s (apt-get install -y chromium): %v", chromiumPath, err)
 	}
 	e := newEnv(t)
