@@ -2,7 +2,9 @@ package identity_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -220,3 +222,40 @@ func TestPendingSignInsExpire(t *testing.T) {
 		}
 	}
 }
+
+// failingStore fails as a damaged database does, with the driver's words.
+type failingStore struct{ store.Store }
+
+func (failingStore) Tenant(context.Context, string) (store.Tenant, error) {
+	return store.Tenant{}, errors.New("SQL logic error: no such table: tenants (1)")
+}
+
+// TestInternalErrorsStayInTheLog: a store failure answers Entra's temporarily_unavailable with
+// a generic text and the trace id; the driver's words are only in the log, under that id.
+func TestInternalErrorsStayInTheLog(t *testing.T) {
+	t.Parallel()
+	var log strings.Builder
+	var mu sync.Mutex
+	e := newEnvWith(t, func(c *identity.Config) {
+		c.Store = failingStore{c.Store}
+		c.Logger = slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			return log.Write(p)
+		}), nil))
+	})
+	var out entraError
+	status := e.post(t, "/"+tenantName+"/oauth2/v2.0/token", ropcForm(adminUPN, adminPass), &out)
+	if status != http.StatusInternalServerError || out.Error != "temporarily_unavailable" || strings.Contains(out.Description, "SQL") {
+		t.Fatalf("%d %+v", status, out)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if l := log.String(); !strings.Contains(l, "no such table") || !strings.Contains(l, out.TraceID) {
+		t.Errorf("log: %s", l)
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
