@@ -700,7 +700,16 @@ func column(prop string) (string, bool) {
 	case "":
 		return "", false
 	}
-	return `json_extract(o.props, ` + sqlString(`$."`+strings.ReplaceAll(prop, `"`, `\"`)+`"`) + `)`, true
+	if !propName(prop) {
+		return "", false
+	}
+	return `json_extract(o.props, ` + sqlString(`$."`+prop+`"`) + `)`, true
+}
+
+// propName reports whether a property can be addressed in SQL: a JSON path label holds no
+// double quote, and an SQL literal no control bytes. PowerShell property names are words.
+func propName(prop string) bool {
+	return prop != "" && !strings.ContainsFunc(prop, func(r rune) bool { return r == '"' || r < 0x20 || r == 0x7f })
 }
 
 // timeText renders a column of Unix nanoseconds as fixed-width UTC text to the millisecond,
@@ -729,7 +738,10 @@ func sortKey(orderBy string) (string, error) {
 	if strings.HasPrefix(orderBy, "@") {
 		return "", fmt.Errorf("store: cannot order by %q: %w", orderBy, ErrInvalid)
 	}
-	c, _ := column(orderBy)
+	c, ok := column(orderBy)
+	if !ok {
+		return "", fmt.Errorf("store: cannot order by %q: %w", orderBy, ErrInvalid)
+	}
 	return c + ` COLLATE NOCASE`, nil
 }
 
@@ -753,10 +765,10 @@ func listWhere(q ListQuery) (where string, args []any, pushed bool, err error) {
 		args = append(args, jsonList(q.Types))
 	}
 	for _, in := range q.In {
-		if in.Prop == "" || strings.HasPrefix(in.Prop, "@") {
+		c, ok := column(in.Prop)
+		if !ok || strings.HasPrefix(in.Prop, "@") {
 			return "", nil, false, fmt.Errorf("store: In: property %q: %w", in.Prop, ErrInvalid)
 		}
-		c, _ := column(in.Prop)
 		b.WriteString(` AND ` + c + ` COLLATE NOCASE IN (SELECT value FROM json_each(?))`)
 		args = append(args, jsonList(in.Values))
 	}

@@ -580,8 +580,13 @@ func testListOrderBy(t *testing.T, s store.Store) {
 			}
 		}
 	}
-	if _, _, err := s.List(ctx, store.ListQuery{TenantID: TenantA, OrderBy: "@Nope"}); !errors.Is(err, store.ErrInvalid) {
-		t.Errorf("order by an unknown field: %v", err)
+	for _, by := range []string{"@Nope", "Bad\"Name", "nul\x00"} {
+		if _, _, err := s.List(ctx, store.ListQuery{TenantID: TenantA, OrderBy: by}); !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("order by %q: %v, want ErrInvalid", by, err)
+		}
+		if _, _, err := s.List(ctx, store.ListQuery{TenantID: TenantA, In: []store.PropIn{{Prop: by, Values: []string{"x"}}}}); !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("In on %q: %v, want ErrInvalid", by, err)
+		}
 	}
 }
 
