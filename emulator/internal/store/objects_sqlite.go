@@ -118,22 +118,27 @@ const maxCachedStmts = 256
 
 func (s *SQLite) stmt(ctx context.Context, query string, tx *sql.Tx) (st *sql.Stmt, cached bool, err error) {
 	s.stmts.mu.Lock()
-	defer s.stmts.mu.Unlock()
-	if st := s.stmts.m[query]; st != nil {
+	st, full := s.stmts.m[query], len(s.stmts.m) >= maxCachedStmts
+	s.stmts.mu.Unlock()
+	if st != nil {
 		return st, true, nil
 	}
-	if tx != nil || len(s.stmts.m) >= maxCachedStmts {
+	// Never prepare while holding the lock: preparing on the database waits for a connection,
+	// and the transaction holding the last one may be waiting for the lock.
+	if tx != nil {
 		// Preparing on the database would wait for a connection the transaction may hold (an
 		// in-memory store has one): prepare on the transaction, once.
-		if tx != nil {
-			st, err = tx.PrepareContext(ctx, query)
-		} else {
-			st, err = s.db.PrepareContext(ctx, query)
-		}
+		st, err = tx.PrepareContext(ctx, query)
 		return st, false, err
 	}
-	if st, err = s.db.PrepareContext(ctx, query); err != nil {
-		return nil, false, err
+	if st, err = s.db.PrepareContext(ctx, query); err != nil || full {
+		return st, false, err
+	}
+	s.stmts.mu.Lock()
+	defer s.stmts.mu.Unlock()
+	if other := s.stmts.m[query]; other != nil {
+		st.Close()
+		return other, true, nil
 	}
 	if s.stmts.m == nil {
 		s.stmts.m = map[string]*sql.Stmt{}
