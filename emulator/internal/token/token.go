@@ -100,7 +100,7 @@ var startSharedKeys sync.Once
 func NewKey(purpose string, shared bool) (*rsa.PrivateKey, error) {
 	get, ok := sharedKeys[purpose]
 	if !shared || !ok {
-		return rsa.GenerateKey(rand.Reader, 2048)
+		return ownKey(purpose)
 	}
 	// The first throwaway start needs both keys: make them side by side.
 	startSharedKeys.Do(func() {
@@ -109,6 +109,32 @@ func NewKey(purpose string, shared bool) (*rsa.PrivateKey, error) {
 		}
 	})
 	return get()
+}
+
+// signingAhead is a signing key being made on another core: a new data folder needs the app
+// certificate's key and then the signing key, and the two RSA-2048 key generations are most of
+// a fresh start, so the second is begun with the first.
+var signingAhead struct {
+	sync.Mutex
+	key func() (*rsa.PrivateKey, error)
+}
+
+// ownKey makes a key of a data folder's own (never shared).
+func ownKey(purpose string) (*rsa.PrivateKey, error) {
+	signingAhead.Lock()
+	ahead := signingAhead.key
+	switch {
+	case purpose == PurposeSigning && ahead != nil:
+		signingAhead.key = nil
+		signingAhead.Unlock()
+		return ahead()
+	case purpose == PurposeAppCert && ahead == nil:
+		next := sync.OnceValues(func() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, 2048) })
+		signingAhead.key = next
+		go next()
+	}
+	signingAhead.Unlock()
+	return rsa.GenerateKey(rand.Reader, 2048)
 }
 
 // NewKeys wraps an RSA key, deriving its key id from the public key.

@@ -53,3 +53,17 @@ func TestSignShared(t *testing.T) {
 		}
 	}
 }
+
+// TestOwnKeysAhead: the signing key begun beside an app key is a key of its own, used once.
+func TestOwnKeysAhead(t *testing.T) {
+	app, err := NewKey(PurposeAppCert, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s1, err1 := NewKey(PurposeSigning, false)
+	s2, err2 := NewKey(PurposeSigning, false)
+	shared, _ := NewKey(PurposeSigning, true)
+	if err1 != nil || err2 != nil || s1.Equal(s2) || s1.Equal(app) || s1.Equal(shared) || s2.Equal(shared) {
+		t.Errorf("own keys repeat: %v %v", err1, err2)
+	}
+}
