@@ -84,7 +84,7 @@ func NewStatic(raw string) (*StaticSource, error) {
 // Token returns the token, or an error once it has expired.
 func (s *StaticSource) Token(ctx context.Context, scope string) (Token, error) {
 	if !s.token.ExpiresOn.IsZero() && time.Now().After(s.token.ExpiresOn) {
-		return Token{}, fmt.Errorf("the access token expired at %s: get a new one and connect again with --access-token", s.token.ExpiresOn.UTC().Format(time.RFC3339))
+		return Token{}, fmt.Errorf("%w: the access token expired at %s: get a new one and run exoctl connect --access-token-stdin again", ErrSignInRequired, s.token.ExpiresOn.UTC().Format(time.RFC3339))
 	}
 	return s.token, nil
 }

@@ -191,18 +191,22 @@ func (s *ManagedIdentitySource) Identity() string {
 // /.default is dropped). A GUID the host does not know as a client id is tried as an object id,
 // and kept as one if that works.
 func (s *ManagedIdentitySource) Token(ctx context.Context, scope string) (Token, error) {
+	return s.acquire(ctx, scope)
+}
+
+func (s *ManagedIdentitySource) acquire(ctx context.Context, scope string, opts ...managedidentity.AcquireTokenOption) (Token, error) {
 	resource := strings.TrimSuffix(strings.TrimSpace(scope), "/.default")
 	s.mu.Lock()
 	client, alt, name := s.client, s.objectID, s.identity
 	s.mu.Unlock()
-	r, err := client.AcquireToken(ctx, resource)
+	r, err := client.AcquireToken(ctx, resource, opts...)
 	if err != nil {
 		err = s.wrap(err, name)
 		var me *ManagedIdentityError
 		if alt == nil || !errors.As(err, &me) || !me.identityNotFound() {
 			return Token{}, err
 		}
-		if r, err = alt.AcquireToken(ctx, resource); err != nil {
+		if r, err = alt.AcquireToken(ctx, resource, opts...); err != nil {
 			return Token{}, s.wrap(err, name+" or object id")
 		}
 		s.mu.Lock()
@@ -431,15 +435,25 @@ func (e *ManagedIdentityRoleError) Error() string {
 	}
 	switch {
 	case e.MissingAppRole && e.MissingDirectoryRole:
-		return fmt.Sprintf("the %s has no Exchange role: grant Exchange.ManageAsApp and the Exchange Administrator role (the service said: %v)", name, e.Err)
+		return fmt.Sprintf("the %s has no Exchange role: grant Exchange.ManageAsApp and the Exchange Administrator role (the service said: %s)", name, serviceWords(e.Err))
 	case e.MissingAppRole:
-		return fmt.Sprintf("the %s lacks the Exchange.ManageAsApp application permission: grant it on Office 365 Exchange Online (the service said: %v)", name, e.Err)
+		return fmt.Sprintf("the %s lacks the Exchange.ManageAsApp application permission: grant it on Office 365 Exchange Online (the service said: %s)", name, serviceWords(e.Err))
 	default:
-		return fmt.Sprintf("the %s has Exchange.ManageAsApp but no Exchange role: assign it the Exchange Administrator role (the service said: %v)", name, e.Err)
+		return fmt.Sprintf("the %s has Exchange.ManageAsApp but no Exchange role: assign it the Exchange Administrator role (the service said: %s)", name, serviceWords(e.Err))
 	}
 }
 
 func (e *ManagedIdentityRoleError) Unwrap() error { return e.Err }
+
+// serviceWords is what the service said, without the caller's advice (a 401's "run exoctl
+// connect again" does not help an identity that lacks a role).
+func serviceWords(err error) string {
+	var sm interface{ ServiceMessage() string }
+	if errors.As(err, &sm) && sm.ServiceMessage() != "" {
+		return sm.ServiceMessage()
+	}
+	return fmt.Sprint(err)
+}
 
 // ExplainManagedIdentityRefusal turns Exchange's refusal (401/403) of a managed identity's
 // token tok (e.g. from exo.Session.Token) into a ManagedIdentityRoleError naming what the

@@ -199,6 +199,9 @@ func TestManagedIdentityNoRole(t *testing.T) {
 	if !strings.HasPrefix(err.Error(), want) || !errors.As(err, &ce) {
 		t.Errorf("message %q", err)
 	}
+	if strings.Contains(err.Error(), "connect again") {
+		t.Errorf("a role is missing, not a sign-in: %q", err)
+	}
 	if refused.Load() != 0 {
 		t.Errorf("%d non-loopback dials", refused.Load())
 	}

@@ -313,6 +313,9 @@ func SignInExpired(err error, p *Profile) error {
 		who = "the user"
 	}
 	msg := fmt.Sprintf("the sign-in of %s (connection %d) has expired or was revoked: run exoctl connect again", who, p.ID)
+	if p.Method == MethodAccessToken {
+		msg = fmt.Sprintf("the access token of connection %d has expired or is no longer accepted: get a new one and run exoctl connect --access-token-stdin again", p.ID)
+	}
 	var ee *auth.EntraError
 	if errors.As(err, &ee) {
 		msg = fmt.Sprintf("the sign-in of %s (connection %d) can no longer be renewed (%s): run exoctl connect again", who, p.ID, strings.TrimSuffix(ee.Error(), "."))

@@ -3,6 +3,7 @@ package exo
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -41,12 +42,12 @@ func (s *Session) Catalog(ctx context.Context) (*Catalog, error) {
 	}
 	target := s.base + "/adminapi/v1.0/" + s.tenant + "/EXOModuleFile?Version=" + url.QueryEscape(ModuleVersion)
 	requestID := uuid.NewString()
-	reauthed := false
+	var as authState
 	var c *Catalog
 	err := s.retrying(ctx, "cmdlet catalog", func() (bool, error) {
 		var retry bool
 		var err error
-		c, retry, err = s.catalogOnce(ctx, target, requestID, &reauthed)
+		c, retry, err = s.catalogOnce(ctx, target, requestID, &as)
 		return retry, err
 	})
 	if err != nil {
@@ -56,12 +57,15 @@ func (s *Session) Catalog(ctx context.Context) (*Catalog, error) {
 	return c, nil
 }
 
-func (s *Session) catalogOnce(ctx context.Context, target, requestID string, reauthed *bool) (*Catalog, bool, error) {
+func (s *Session) catalogOnce(ctx context.Context, target, requestID string, as *authState) (*Catalog, bool, error) {
 	const what = "EXOModuleFile"
 	if s.closed.Load() {
 		return nil, false, ErrNotConnected
 	}
-	tok, err := s.src.Token(ctx, s.scope)
+	if _, err := s.checkTarget(target, "the cmdlet catalog"); err != nil {
+		return nil, false, fmt.Errorf("cmdlet catalog: %w", err)
+	}
+	tok, err := s.token(ctx, as.fresh, as.claims)
 	if err != nil {
 		return nil, false, fmt.Errorf("cmdlet catalog: get a token: %w", err)
 	}
@@ -73,28 +77,33 @@ func (s *Session) catalogOnce(ctx context.Context, target, requestID string, rea
 	s.setModuleHeaders(h, tok.AccessToken, requestID)
 	h.Set("CommandName", "*")
 	h.Set("Accept-Encoding", "gzip")
-	resp, err := s.hc.Do(req)
+	x, err := s.send(ctx, req, "cmdlet catalog")
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, false, fmt.Errorf("cmdlet catalog: %w", ctx.Err())
+		if err, ok := stopped(ctx, "cmdlet catalog", err); ok {
+			return nil, false, err
+		}
+		if unreachable(err) {
+			return nil, false, &UnreachableError{Request: "cmdlet catalog", URL: s.base, Err: err}
 		}
 		return nil, true, fmt.Errorf("cmdlet catalog: cannot reach %s: %w", s.base, err)
 	}
-	rd, err := answerBody(resp)
-	if err != nil {
-		resp.Body.Close()
-		return nil, true, fmt.Errorf("cmdlet catalog: %w", err)
+	defer x.stop()
+	resp := x.resp
+	if resp.StatusCode/100 == 3 {
+		return nil, false, redirected("cmdlet catalog", resp)
 	}
-	defer rd.Close()
-	b, err := io.ReadAll(io.LimitReader(rd, 16<<20))
+	b, err := io.ReadAll(io.LimitReader(x.body, 16<<20))
 	if err != nil {
-		return nil, true, fmt.Errorf("cmdlet catalog: read the answer: %w", err)
+		if err, ok := stopped(ctx, "cmdlet catalog", err); ok {
+			return nil, false, err
+		}
+		return nil, !errors.Is(err, ErrPageTooLarge), fmt.Errorf("cmdlet catalog: read the answer: %w", err)
 	}
 	if resp.StatusCode/100 != 2 {
 		ce := parseCmdletError(what, resp, b)
 		switch {
-		case resp.StatusCode == http.StatusUnauthorized && !*reauthed:
-			*reauthed = true
+		case resp.StatusCode == http.StatusUnauthorized && !as.refused:
+			as.refused, as.fresh, as.claims = true, true, claimsChallenge(resp.Header)
 			return nil, true, ce
 		case resp.StatusCode == http.StatusTooManyRequests,
 			resp.StatusCode == http.StatusServiceUnavailable, resp.StatusCode == http.StatusGatewayTimeout:

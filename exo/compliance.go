@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 
 	"github.com/google/uuid"
@@ -26,56 +27,85 @@ const complianceBanner = "EXOBanner('AutogenSession')"
 // REST base. The redirect is followed by hand: Go's client would turn it into a GET without
 // Authorization on another host, and the region is a rule on the Location, not the Location.
 func (s *Session) discoverRegion(ctx context.Context, tok auth.Token, base string) (string, error) {
+	const what = "find the Security & Compliance region"
 	target := base + "/adminapi/beta/" + s.tenant + "/" + complianceBanner + "?Version=" + ModuleVersion
+	if _, err := s.checkTarget(target, "region discovery"); err != nil {
+		return "", fmt.Errorf("%s: %w", what, err)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	if err != nil {
 		return "", err
 	}
 	s.setModuleHeaders(req.Header, tok.AccessToken, uuid.NewString())
-
-	hc := *s.hc
-	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	resp, err := hc.Do(req)
+	x, err := s.send(ctx, req, "Connect-IPPSSession")
 	if err != nil {
-		return "", fmt.Errorf("find the Security & Compliance region at %s: %w", base, err)
+		if unreachable(err) {
+			return "", &UnreachableError{Request: what, URL: base, Err: err}
+		}
+		return "", fmt.Errorf("%s at %s: %w", what, base, err)
 	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	defer x.stop()
+	resp := x.resp
+	body, _ := io.ReadAll(io.LimitReader(x.body, 1<<20))
 	switch {
 	case resp.StatusCode/100 == 2:
 		return base, nil // no region to go to: the base answers itself
 	case resp.StatusCode/100 == 3:
 		loc, err := resp.Location()
 		if err != nil {
-			return "", fmt.Errorf("find the Security & Compliance region at %s: a %d answer without a usable Location (%v)", base, resp.StatusCode, err)
+			return "", fmt.Errorf("%s at %s: a %d answer without a usable Location (%v)", what, base, resp.StatusCode, err)
 		}
 		return regionBase(loc, base)
 	}
-	return "", fmt.Errorf("find the Security & Compliance region: %w", parseCmdletError("Connect-IPPSSession", resp, body))
+	return "", fmt.Errorf("%s: %w", what, parseCmdletError("Connect-IPPSSession", resp, body))
 }
 
-// regionBase turns the Location of region discovery into the region's REST base. The service
-// sends https://{region}.admin.protection.outlook.com:446/...; clients keep the first label and
-// call https://{region}.{compliance base host}, e.g. eur03b.ps.compliance.protection.outlook.com.
-// Any other Location (an IP address, as the emulator's, or a host that is not an
-// admin.protection one) is used as it is: its scheme, host and port, and the path before
-// /adminapi/.
+// regionLabel is a region's first DNS label, e.g. eur03b.
+var regionLabel = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// regionBase turns the Location of region discovery into the region's REST base, and decides
+// whether the token may go there. The service sends
+// https://{region}.admin.protection.{domain}:446/...; clients keep the first label and call
+// https://{region}.{compliance base host}, e.g. eur03b.ps.compliance.protection.outlook.com:
+// only when {domain} is the compliance base's own (outlook.com for
+// ps.compliance.protection.outlook.com). A custom endpoint (the emulator, a proxy) may send
+// its own origin with a path before /adminapi/, or, reached as localhost, {region}.localhost
+// on its port. Anything else, and plain http, is refused: the token would go elsewhere.
 func regionBase(loc *url.URL, base string) (string, error) {
-	host := loc.Hostname()
-	if label, rest, ok := strings.Cut(host, "."); ok && label != "" && net.ParseIP(host) == nil &&
-		strings.HasPrefix(strings.ToLower(rest), "admin.protection.") {
-		b, err := url.Parse(base)
-		if err != nil || b.Host == "" {
-			return "", fmt.Errorf("compliance base %q is not a URL", base)
-		}
-		return "https://" + strings.ToLower(label) + "." + b.Host, nil
+	b, err := url.Parse(base)
+	if err != nil || b.Host == "" {
+		return "", fmt.Errorf("compliance base %q is not a URL", base)
 	}
-	if loc.Host == "" || (loc.Scheme != "https" && loc.Scheme != "http") {
-		return "", fmt.Errorf("region discovery sent %q, not an http(s) URL", loc.String())
+	refuse := func(why string) (string, error) {
+		return "", &OriginError{URL: redactURL(loc), Reason: "the Security & Compliance region discovery of " + base + " sent it: " + why}
+	}
+	if loc.Scheme != "https" || loc.Host == "" {
+		return refuse("not an https URL")
+	}
+	host := strings.ToLower(strings.TrimSuffix(loc.Hostname(), "."))
+	baseHost := strings.ToLower(b.Hostname())
+	label, rest, _ := strings.Cut(host, ".")
+	if domain, ok := strings.CutPrefix(rest, "admin.protection."); ok && net.ParseIP(host) == nil {
+		_, baseDomain, found := strings.Cut(baseHost, ".protection.")
+		if !found || domain != baseDomain {
+			return refuse("not under the compliance domain of " + baseHost)
+		}
+		if !regionLabel.MatchString(label) {
+			return refuse("not a region name")
+		}
+		return "https://" + label + "." + b.Host, nil
+	}
+	sameHost := host == baseHost
+	if baseHost == "localhost" && rest == "localhost" && regionLabel.MatchString(label) {
+		sameHost = true // {region}.localhost is loopback too (RFC 6761)
+	}
+	if !sameHost || origin(&url.URL{Scheme: "https", Host: net.JoinHostPort(host, loc.Port())}) !=
+		origin(&url.URL{Scheme: b.Scheme, Host: net.JoinHostPort(host, b.Port())}) {
+		return refuse("not the connection's own address " + origin(b))
 	}
 	prefix := ""
 	if i := strings.Index(strings.ToLower(loc.Path), "/adminapi/"); i >= 0 {
 		prefix = strings.TrimSuffix(loc.Path[:i], "/")
 	}
-	return loc.Scheme + "://" + loc.Host + prefix, nil
+	return "https://" + loc.Host + prefix, nil
 }

@@ -3,7 +3,9 @@ package exo
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -40,16 +42,20 @@ func (e *CmdletError) Error() string {
 func (e *CmdletError) hint() string {
 	switch e.StatusCode {
 	case http.StatusUnauthorized:
-		return "The sign-in is no longer accepted: connect again with exoctl connect."
+		return "The sign-in is no longer accepted: run exoctl connect again."
 	case http.StatusForbidden:
 		if strings.Contains(e.Message, "not recognized") || e.Message == "" {
-			return "Check the cmdlet name, and that the account or app holds an Exchange role that includes it (exoctl run with the EXOModuleFile list shows what is available)."
+			return "Check the cmdlet name, and that the account or app holds an Exchange role that includes it (Get-Command in exoctl shell lists the cmdlets it may run)."
 		}
 	case http.StatusTooManyRequests:
 		return "The service is throttling this tenant: wait and run the command again."
 	}
 	return ""
 }
+
+// ServiceMessage is the service's own words, without exoctl's hint: for callers that explain
+// the error themselves (a managed identity that lacks a role).
+func (e *CmdletError) ServiceMessage() string { return e.Message }
 
 // NotFound reports whether the service said the object does not exist.
 func (e *CmdletError) NotFound() bool { return e.StatusCode == http.StatusNotFound }
@@ -113,17 +119,29 @@ func parseCmdletError(cmdlet string, resp *http.Response, body []byte) *CmdletEr
 	return e
 }
 
-// parseRetryAfter reads Retry-After as (possibly decimal) seconds or an HTTP date.
+// parseRetryAfter reads Retry-After as (possibly decimal) seconds or an HTTP date. A wait
+// beyond what a Duration holds is capped (it is refused anyway, being over MaxRetryAfter).
 func parseRetryAfter(v string) time.Duration {
+	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0
 	}
-	var secs float64
-	if _, err := fmt.Sscanf(v, "%g", &secs); err == nil && secs >= 0 {
+	const longest = 100 * 365 * 24 * time.Hour
+	if secs, err := strconv.ParseFloat(v, 64); err == nil {
+		switch {
+		case math.IsNaN(secs) || secs <= 0:
+			return 0
+		case secs >= longest.Seconds():
+			return longest
+		}
 		return time.Duration(secs * float64(time.Second))
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		return time.Until(t)
+		d := time.Until(t)
+		if d < 0 {
+			return 0
+		}
+		return min(d, longest)
 	}
 	return 0
 }

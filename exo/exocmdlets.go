@@ -326,6 +326,7 @@ func (s *Session) invokeEXO(ctx context.Context, c *exoCmdlet, params Params, op
 		}
 		requestID := uuid.NewString()
 		received := 0
+		var links nextLinks
 		for {
 			want := s.pageSize
 			if hasSize && !unlimited {
@@ -333,13 +334,16 @@ func (s *Session) invokeEXO(ctx context.Context, c *exoCmdlet, params Params, op
 			}
 			var page *Page
 			var next string
-			reauthed := false
+			var as authState
 			err := s.retrying(ctx, c.Name, func() (bool, error) {
 				var retry bool
 				var err error
-				page, next, retry, err = s.getOnce(ctx, target, c.Name, requestID, want, &reauthed)
+				page, next, retry, err = s.getOnce(ctx, target, c.Name, requestID, want, &as)
 				return retry, err
 			})
+			if err == nil && next != "" {
+				err = links.check(s, next, len(page.Records))
+			}
 			if err != nil {
 				yield(nil, err)
 				return
@@ -378,11 +382,14 @@ func (s *Session) invokeEXO(ctx context.Context, c *exoCmdlet, params Params, op
 }
 
 // getOnce makes one GET of an entity set; a single entity's answer becomes a one-record page.
-func (s *Session) getOnce(ctx context.Context, target, cmdlet, requestID string, maxPage int, reauthed *bool) (*Page, string, bool, error) {
+func (s *Session) getOnce(ctx context.Context, target, cmdlet, requestID string, maxPage int, as *authState) (*Page, string, bool, error) {
 	if s.closed.Load() {
 		return nil, "", false, ErrNotConnected
 	}
-	tok, err := s.src.Token(ctx, s.scope)
+	if _, err := s.checkTarget(target, "a page link of "+cmdlet); err != nil {
+		return nil, "", false, fmt.Errorf("%s: %w", cmdlet, err)
+	}
+	tok, err := s.token(ctx, as.fresh, as.claims)
 	if err != nil {
 		return nil, "", false, fmt.Errorf("%s: get a token: %w", cmdlet, err)
 	}
@@ -393,28 +400,33 @@ func (s *Session) getOnce(ctx context.Context, target, cmdlet, requestID string,
 	s.setModuleHeaders(req.Header, tok.AccessToken, requestID)
 	req.Header.Set("Prefer", "odata.maxpagesize="+strconv.Itoa(max(maxPage, 1)))
 	req.Header.Set("Accept-Encoding", "gzip")
-	resp, err := s.hc.Do(req)
+	x, err := s.send(ctx, req, cmdlet)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, "", false, fmt.Errorf("%s: %w", cmdlet, ctx.Err())
+		if err, ok := stopped(ctx, cmdlet, err); ok {
+			return nil, "", false, err
+		}
+		if unreachable(err) {
+			return nil, "", false, &UnreachableError{Request: cmdlet, URL: s.base, Err: err}
 		}
 		return nil, "", true, fmt.Errorf("%s: cannot reach %s: %w", cmdlet, s.base, err)
 	}
-	rd, err := answerBody(resp)
-	if err != nil {
-		resp.Body.Close()
-		return nil, "", true, fmt.Errorf("%s: %w", cmdlet, err)
+	defer x.stop()
+	resp := x.resp
+	if resp.StatusCode/100 == 3 {
+		return nil, "", false, redirected(cmdlet, resp)
 	}
-	defer rd.Close()
-	b, err := io.ReadAll(io.LimitReader(rd, maxPageBytes+1))
+	b, err := io.ReadAll(x.body)
 	if err != nil {
-		return nil, "", true, fmt.Errorf("%s: the answer broke off (%w); run the command again", cmdlet, err)
+		if err, ok := stopped(ctx, cmdlet, err); ok {
+			return nil, "", false, err
+		}
+		return nil, "", !errors.Is(err, ErrPageTooLarge), fmt.Errorf("%s: the answer broke off (%w); run the command again", cmdlet, err)
 	}
 	if resp.StatusCode/100 != 2 {
 		ce := parseCmdletError(cmdlet, resp, b)
 		switch {
-		case resp.StatusCode == http.StatusUnauthorized && !*reauthed:
-			*reauthed = true
+		case resp.StatusCode == http.StatusUnauthorized && !as.refused:
+			as.refused, as.fresh, as.claims = true, true, claimsChallenge(resp.Header)
 			return nil, "", true, ce
 		case resp.StatusCode == http.StatusTooManyRequests, resp.StatusCode == http.StatusServiceUnavailable,
 			resp.StatusCode == http.StatusGatewayTimeout, ce.transient():
@@ -422,6 +434,7 @@ func (s *Session) getOnce(ctx context.Context, target, cmdlet, requestID string,
 		}
 		return nil, "", false, ce
 	}
+	as.fresh, as.claims = false, ""
 	b, err = asCollection(b)
 	if err != nil {
 		return nil, "", true, fmt.Errorf("%s: the answer is not valid JSON (%w); run the command again", cmdlet, err)

@@ -3,9 +3,11 @@ package exo
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"iter"
 	"net/http"
@@ -143,6 +145,7 @@ func (s *Session) InvokePages(ctx context.Context, cmdlet string, params Params,
 			}
 			return s.pageSize
 		}
+		var links nextLinks
 		pending := fetch(target, want())
 		for {
 			f := <-pending
@@ -151,6 +154,12 @@ func (s *Session) InvokePages(ctx context.Context, cmdlet string, params Params,
 				return
 			}
 			page, next := f.page, f.next
+			if next != "" {
+				if err := links.check(s, next, len(page.Records)); err != nil {
+					yield(nil, fmt.Errorf("%s: %w", cmdlet, err))
+					return
+				}
+			}
 			if page.ConfirmationMessage != "" && !asked {
 				asked = true
 				if cfg.confirm == nil {
@@ -266,32 +275,62 @@ func positive(n int64) error {
 // post sends one InvokeCommand request (a first page or a nextLink) with the module's retries.
 func (s *Session) post(ctx context.Context, target, cmdlet, requestID string, body []byte, maxPage int, each func(*Record) error) (page *Page, next string, err error) {
 	readOnly := isReadOnly(cmdlet)
-	reauthed := false
+	var auth authState
 	err = s.retrying(ctx, cmdlet, func() (bool, error) {
 		var retry bool
 		var err error
-		page, next, retry, err = s.once(ctx, target, cmdlet, requestID, body, maxPage, readOnly, &reauthed, each)
+		page, next, retry, err = s.once(ctx, target, cmdlet, requestID, body, maxPage, readOnly, &auth, each)
 		return retry, err
 	})
 	return page, next, err
 }
 
+// authState is what a request's attempts know of its token: whether the service already
+// refused one (a 401 is retried once, with a token fetched anew) and its claims challenge.
+type authState struct {
+	refused bool
+	fresh   bool
+	claims  string
+}
+
 // retrying calls once until it succeeds, says not to retry, or the module's budget of retries
-// is spent, waiting 2 s × 2^n between tries, or the server's Retry-After.
+// is spent, waiting 2 s × 2^n between tries, or the server's Retry-After. A Retry-After over
+// maxRetryAfter is not waited out: it fails at once with a ThrottledError. Waits of 2 s or more
+// are announced through OnNotice.
 func (s *Session) retrying(ctx context.Context, what string, once func() (retry bool, err error)) error {
 	var lastErr error
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
 			wait := s.backoff << (attempt - 1)
 			var ce *CmdletError
-			if errors.As(lastErr, &ce) && ce.RetryAfter > 0 {
+			throttled := errors.As(lastErr, &ce) && ce.StatusCode == http.StatusTooManyRequests
+			switch {
+			case ce != nil && ce.StatusCode == http.StatusUnauthorized:
+				wait = 0 // a new token is all it takes
+			case ce != nil && ce.RetryAfter > 0:
 				wait = ce.RetryAfter
 			}
+			if throttled && wait > s.maxRetryAfter {
+				return &ThrottledError{Request: what, RetryAfter: wait, Until: time.Now().Add(wait), Err: lastErr}
+			}
 			s.log.Debug("retrying", "request", what, "attempt", attempt, "wait", wait, "reason", lastErr)
+			if wait >= noticeAfter {
+				reason := "the service did not answer as it should"
+				switch {
+				case throttled:
+					reason = "throttled by the service"
+				case ce != nil && ce.StatusCode == http.StatusServiceUnavailable:
+					reason = "the service is unavailable"
+				}
+				s.notify(Notice{Request: what, Wait: wait, Attempt: attempt + 1, Attempts: s.retries + 1,
+					Message: fmt.Sprintf("%s: waiting %s (attempt %d of %d)", reason, roundWait(wait), attempt+1, s.retries+1)})
+			}
+			t := time.NewTimer(wait)
 			select {
 			case <-ctx.Done():
+				t.Stop()
 				return fmt.Errorf("%s: %w (while waiting to retry after: %v)", what, ctx.Err(), lastErr)
-			case <-time.After(wait):
+			case <-t.C:
 			}
 		}
 		retry, err := once()
@@ -299,7 +338,14 @@ func (s *Session) retrying(ctx context.Context, what string, once func() (retry 
 			return nil
 		}
 		lastErr = err
-		if !retry || attempt >= s.retries || ctx.Err() != nil {
+		if !retry || ctx.Err() != nil {
+			return err
+		}
+		if attempt >= s.retries {
+			var ce *CmdletError
+			if errors.As(err, &ce) && ce.StatusCode == http.StatusTooManyRequests {
+				return &ThrottledError{Request: what, RetryAfter: ce.RetryAfter, Exhausted: true, Err: err}
+			}
 			return err
 		}
 	}
@@ -319,11 +365,14 @@ func (s *Session) setModuleHeaders(h http.Header, token, requestID string) {
 }
 
 // once makes one request; retry says whether the module would try again.
-func (s *Session) once(ctx context.Context, target, cmdlet, requestID string, body []byte, maxPage int, readOnly bool, reauthed *bool, each func(*Record) error) (*Page, string, bool, error) {
+func (s *Session) once(ctx context.Context, target, cmdlet, requestID string, body []byte, maxPage int, readOnly bool, as *authState, each func(*Record) error) (*Page, string, bool, error) {
 	if s.closed.Load() {
 		return nil, "", false, ErrNotConnected
 	}
-	tok, err := s.src.Token(ctx, s.scope)
+	if _, err := s.checkTarget(target, "a page link of "+cmdlet); err != nil {
+		return nil, "", false, fmt.Errorf("%s: %w", cmdlet, err)
+	}
+	tok, err := s.token(ctx, as.fresh, as.claims)
 	if err != nil {
 		return nil, "", false, fmt.Errorf("%s: get a token: %w", cmdlet, err)
 	}
@@ -340,25 +389,29 @@ func (s *Session) once(ctx context.Context, target, cmdlet, requestID string, bo
 	h.Set("X-SerializationLevel", "Partial")
 	h.Set("Accept-Encoding", "gzip")
 
-	resp, err := s.hc.Do(req)
+	x, err := s.send(ctx, req, cmdlet)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, "", false, fmt.Errorf("%s: %w", cmdlet, ctx.Err())
+		if err, ok := stopped(ctx, cmdlet, err); ok {
+			return nil, "", false, err
+		}
+		switch {
+		case unreachable(err):
+			return nil, "", false, &UnreachableError{Request: cmdlet, URL: s.base, Err: err}
 		}
 		return nil, "", readOnly, fmt.Errorf("%s: cannot reach %s: %w", cmdlet, s.base, err)
 	}
-	rd, err := answerBody(resp)
-	if err != nil {
-		resp.Body.Close()
-		return nil, "", readOnly, fmt.Errorf("%s: %w", cmdlet, err)
+	defer x.stop()
+	resp := x.resp
+	if resp.StatusCode/100 == 3 {
+		return nil, "", false, redirected(cmdlet, resp)
 	}
-	defer rd.Close()
 	if resp.StatusCode/100 != 2 {
-		b, _ := io.ReadAll(io.LimitReader(rd, 1<<20))
+		b, _ := io.ReadAll(io.LimitReader(x.body, 1<<20))
 		ce := parseCmdletError(cmdlet, resp, b)
 		switch {
-		case resp.StatusCode == http.StatusUnauthorized && !*reauthed:
-			*reauthed = true
+		case resp.StatusCode == http.StatusUnauthorized && !as.refused:
+			// The token may be revoked though not expired: once more, with one fetched anew.
+			as.refused, as.fresh, as.claims = true, true, claimsChallenge(resp.Header)
 			return nil, "", true, ce
 		case resp.StatusCode == http.StatusTooManyRequests:
 			return nil, "", true, ce
@@ -369,14 +422,112 @@ func (s *Session) once(ctx context.Context, target, cmdlet, requestID string, bo
 		}
 		return nil, "", false, ce
 	}
-	page, next, delivered, err := decodePage(rd, each)
+	as.fresh, as.claims = false, ""
+	page, next, delivered, err := decodePage(x.body, each)
 	if fe := (*recordFuncError)(nil); errors.As(err, &fe) {
 		return nil, "", false, fe.err
 	}
 	if err != nil {
+		if err, ok := stopped(ctx, cmdlet, err); ok {
+			return nil, "", false, err
+		}
+		if errors.Is(err, ErrPageTooLarge) {
+			return nil, "", false, fmt.Errorf("%s: %w", cmdlet, err)
+		}
 		return nil, "", readOnly && delivered == 0, fmt.Errorf("%s: the answer broke off or is not valid JSON (%w); run the command again", cmdlet, err)
 	}
 	return page, next, false, nil
+}
+
+// stopped is the error of a request cut short by the caller (its context) or by one of the
+// session's time bounds; ok is false for any other error. Neither is retried.
+func stopped(ctx context.Context, what string, err error) (_ error, ok bool) {
+	var te *TimeoutError
+	switch {
+	case ctx.Err() != nil:
+		return fmt.Errorf("%s: %w", what, ctx.Err()), true
+	case errors.As(err, &te):
+		return te, true
+	}
+	return nil, false
+}
+
+// redirected is the error of an answer that sends the request elsewhere: exoctl follows no
+// redirect with its token (Security & Compliance's region is found once, at connect).
+func redirected(what string, resp *http.Response) error {
+	loc := resp.Header.Get("Location")
+	if u, err := resp.Location(); err == nil {
+		loc = redactURL(u)
+	}
+	return fmt.Errorf("%s: %w", what, &OriginError{URL: loc, Reason: fmt.Sprintf("an HTTP %d redirect, which exoctl does not follow with its token; check --connection-uri", resp.StatusCode)})
+}
+
+// claimsChallenge is the claims of a 401's WWW-Authenticate (base64 JSON), decoded, or "".
+func claimsChallenge(h http.Header) string {
+	for _, v := range h.Values("WWW-Authenticate") {
+		i := strings.Index(strings.ToLower(v), "claims=\"")
+		if i < 0 {
+			continue
+		}
+		rest := v[i+len("claims=\""):]
+		enc, _, ok := strings.Cut(rest, "\"")
+		if !ok {
+			continue
+		}
+		for _, dec := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+			if b, err := dec.DecodeString(enc); err == nil && json.Valid(b) {
+				return string(b)
+			}
+		}
+	}
+	return ""
+}
+
+// nextLinks checks the chain of @odata.nextLink of one invocation: each on the session's
+// origin, none seen before, no endless run of empty pages, at most maxPages.
+type nextLinks struct {
+	seen  map[uint64]bool // hashes, not the links: a long chain stays small
+	empty int
+}
+
+var linkSeed = maphash.MakeSeed()
+
+const (
+	maxPages      = 1_000_000 // a billion records at 1000 a page
+	maxEmptyPages = 10
+)
+
+func (l *nextLinks) check(s *Session, next string, records int) error {
+	if _, err := s.checkTarget(next, "an @odata.nextLink"); err != nil {
+		return err
+	}
+	if l.seen == nil {
+		l.seen = map[uint64]bool{}
+	}
+	h := maphash.String(linkSeed, next)
+	if l.seen[h] {
+		return fmt.Errorf("the service sent the same @odata.nextLink twice (%s): paging would never end; run the command again", redactNext(next))
+	}
+	if len(l.seen) >= maxPages {
+		return fmt.Errorf("the service sent over %d pages: stopped", maxPages)
+	}
+	l.seen[h] = true
+	if records == 0 {
+		l.empty++
+	} else {
+		l.empty = 0
+	}
+	if l.empty > maxEmptyPages {
+		return fmt.Errorf("the service sent %d empty pages in a row, each with a next link: stopped; run the command again", l.empty)
+	}
+	return nil
+}
+
+func redactNext(next string) string {
+	if u, err := url.Parse(next); err == nil {
+		return redactURL(u)
+	}
+	return next
 }
 
 // texts renders the strings (or objects) of an annotation array.

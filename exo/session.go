@@ -1,12 +1,13 @@
 package exo
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -72,6 +73,20 @@ type Options struct {
 	// RetryBackoff is the first retry delay (2s when 0), doubled on each of up to MaxRetries.
 	RetryBackoff time.Duration
 	MaxRetries   int
+	// MaxRetryAfter is the longest Retry-After waited out (DefaultMaxRetryAfter when 0): a
+	// longer one fails at once with a ThrottledError saying how long the service asked for.
+	MaxRetryAfter time.Duration
+
+	// RequestTimeout, ReadTimeout and IdleTimeout bound each request: the wait for the
+	// answer's headers, reading its body, and a pause within the body (the Default* values
+	// when 0). A per-call deadline is the caller's context.
+	RequestTimeout time.Duration
+	ReadTimeout    time.Duration
+	IdleTimeout    time.Duration
+
+	// OnNotice hears of every wait worth telling a person: a retry's pause of 2 s or more
+	// (throttling, an unavailable service) and an answer slow to come. The CLI prints them.
+	OnNotice func(Notice)
 
 	// LoadCatalog reads the module file (EXOModuleFile) at connect, as Connect-ExchangeOnline
 	// does: a caller the service refuses (a user not enabled for PowerShell, an app with no
@@ -100,7 +115,11 @@ type Session struct {
 	log       *slog.Logger
 	backoff   time.Duration
 	retries   int
-	closed    atomic.Bool
+	// maxRetryAfter, bounds and onNotice: see Options.
+	maxRetryAfter time.Duration
+	bounds        bounds
+	onNotice      func(Notice)
+	closed        atomic.Bool
 
 	mu   sync.Mutex // guards info.State
 	info ConnectionInfo
@@ -131,6 +150,9 @@ func Connect(ctx context.Context, o Options) (*Session, error) {
 	if o.AuthorityURI != "" {
 		authorityURI = o.AuthorityURI
 	}
+	if u, _ := url.Parse(base); u.Scheme != "https" && !isLoopback(u.Hostname()) {
+		return nil, fmt.Errorf("connection URI %s is plain http: the access token would cross the network in clear; use https", base)
+	}
 	hc := o.HTTPClient
 	if hc == nil {
 		if hc, err = HTTPClient(o.CAFile); err != nil {
@@ -142,10 +164,18 @@ func Connect(ctx context.Context, o Options) (*Session, error) {
 		base:     base,
 		scope:    cloud.Scope(base),
 		pageSize: o.PageSize,
-		hc:       hc,
+		hc:       sessionClient(hc),
 		log:      o.Logger,
 		backoff:  o.RetryBackoff,
 		retries:  o.MaxRetries,
+
+		maxRetryAfter: cmp.Or(o.MaxRetryAfter, DefaultMaxRetryAfter),
+		bounds: bounds{
+			request: cmp.Or(o.RequestTimeout, DefaultRequestTimeout),
+			read:    cmp.Or(o.ReadTimeout, DefaultReadTimeout),
+			idle:    cmp.Or(o.IdleTimeout, DefaultIdleTimeout),
+		},
+		onNotice: o.OnNotice,
 	}
 	if s.id == "" {
 		s.id = uuid.NewString()
@@ -189,10 +219,10 @@ func Connect(ctx context.Context, o Options) (*Session, error) {
 	case o.AppID != "":
 		return nil, errors.New("app-only sign-in needs a certificate: --certificate-file, --certificate or --certificate-thumbprint")
 	default:
-		return nil, errors.New("no sign-in method: give --app-id with a certificate, --access-token, or a user sign-in method")
+		return nil, errors.New("no sign-in method: give --app-id with a certificate, --access-token-stdin, or a user sign-in method")
 	}
 
-	tok, err := s.src.Token(ctx, s.scope)
+	tok, err := s.token(ctx, false, "")
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", base, err)
 	}
@@ -244,23 +274,12 @@ func Connect(ctx context.Context, o Options) (*Session, error) {
 	return s, nil
 }
 
-// HTTPClient returns an HTTP client trusting the system roots plus the PEM certificates in
-// caFile (the emulator's CA, or a TLS-inspecting proxy's).
-func HTTPClient(caFile string) (*http.Client, error) {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.ForceAttemptHTTP2 = true
-	// Records are decoded as the answer arrives: HTTP/2 need not read 4 MB ahead of them.
-	tr.HTTP2 = &http.HTTP2Config{MaxReceiveBufferPerStream: maxReadAhead, MaxReceiveBufferPerConnection: 2 * maxReadAhead}
-	if caFile != "" {
-		pem, err := os.ReadFile(caFile)
-		if err != nil {
-			return nil, fmt.Errorf("read CA file: %w", err)
-		}
-		if err := trustCAFile(tr, caFile, pem); err != nil {
-			return nil, err
-		}
-	}
-	return &http.Client{Transport: tr}, nil
+// sessionClient is hc for the session's own requests: it follows no redirect at all (each
+// answer is checked by hand), so that Authorization never crosses one.
+func sessionClient(hc *http.Client) *http.Client {
+	c := *hc
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &c
 }
 
 // ID returns the connection id (sent as connection-id).
@@ -297,6 +316,18 @@ func (s *Session) Info() ConnectionInfo {
 func (s *Session) Token(ctx context.Context) (auth.Token, error) {
 	if s.closed.Load() {
 		return auth.Token{}, ErrNotConnected
+	}
+	return s.token(ctx, false, "")
+}
+
+// token gets the session's token within tokenTimeout. fresh asks the source for a new one,
+// not its cached one (after the service refused it with 401), passing the service's claims
+// challenge when it sent one.
+func (s *Session) token(ctx context.Context, fresh bool, claims string) (auth.Token, error) {
+	ctx, cancel := context.WithTimeout(ctx, tokenTimeout)
+	defer cancel()
+	if r, ok := s.src.(auth.Refresher); ok && fresh {
+		return r.Refresh(ctx, s.scope, claims)
 	}
 	return s.src.Token(ctx, s.scope)
 }

@@ -42,7 +42,9 @@ type BulkOptions struct {
 	EmptyNull    bool
 	// Grace is how long in-flight rows may take to finish after an interrupt before they are
 	// cancelled and recorded as unknown.
-	Grace    time.Duration
+	Grace time.Duration
+	// Timeout bounds each row (0: none).
+	Timeout  time.Duration
 	Template []string
 }
 
@@ -95,6 +97,7 @@ Cmdlets that ask for confirmation (most Remove-*) need -Confirm:$false in the te
 	cmd.Flags().BoolVar(&o.RetryFailed, "retry-failed", false, "run again the rows the journal records as failed")
 	cmd.Flags().BoolVar(&o.RetryUnknown, "retry-unknown", false, "run again the rows whose outcome is unknown (started, never finished): check them first")
 	cmd.Flags().DurationVar(&o.Grace, "grace", o.Grace, "after Ctrl-C, how long rows in flight may take to finish")
+	cmd.Flags().DurationVar(&o.Timeout, "timeout", 0, "for each row: "+timeoutUsage)
 	cmd.Flags().BoolVar(&o.EmptyNull, "empty-null", false, "an empty cell that is a whole argument is $null instead of an empty string")
 	_ = cmd.MarkFlagRequired("csv")
 	return cmd
@@ -482,9 +485,9 @@ func runBulk(ctx context.Context, f *Factory, o *BulkOptions) error {
 	if mayAsk(tmpl.cmd) {
 		f.warn(tmpl.cmd.Name + " may ask for confirmation, which bulk cannot answer: add -Confirm:$false to the template (if the first row asks, the run stops there with nothing changed)")
 	}
-	s, _, err := openSession(ctx, f, o.Connection)
+	s, p, err := openSession(ctx, f, o.Connection)
 	if err != nil {
-		return err
+		return explain(err, p, 0)
 	}
 	defer s.Close()
 	j, err := openJournal(jpath)
@@ -556,7 +559,17 @@ func runBulk(ctx context.Context, f *Factory, o *BulkOptions) error {
 						continue
 					}
 				}
-				res := runBulkRow(runCtx, s, tmpl, jb.row, jb.vals, o.EmptyNull)
+				rowCtx, cancelRow := withTimeout(runCtx, o.Timeout)
+				res := runBulkRow(rowCtx, s, tmpl, jb.row, jb.vals, o.EmptyNull)
+				if res.Status == statusUnknown && runCtx.Err() == nil && errors.Is(rowCtx.Err(), context.DeadlineExceeded) {
+					res.Error = fmt.Sprintf("gave up after --timeout %s", o.Timeout)
+					if readOnly {
+						res.Status = statusError
+					} else {
+						res.Error += ": the outcome is unknown"
+					}
+				}
+				cancelRow()
 				inFlight.Add(-1)
 				if res.confirm != nil {
 					// Nothing was changed: say it once and stop, not fail every row.

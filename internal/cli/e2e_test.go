@@ -261,6 +261,10 @@ func TestEmulatorNotRunning(t *testing.T) {
 	if err := e.Close(); err != nil {
 		t.Fatal(err)
 	}
+	// The token is cached: the first call to the emulator is the cmdlet's.
+	if msg := c.fails("run", "Get-AcceptedDomain"); !strings.Contains(msg, "exoctl emulator start") || !strings.Contains(msg, e.URL) {
+		t.Errorf("emulator down, token cached: %s", msg)
+	}
 	// Drop cached tokens so the client must reach the emulator.
 	st := testConnections(t, c)
 	ps, _ := st.List()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -30,7 +31,9 @@ type RunOptions struct {
 	// Parallel bounds how many tenants run at once (connection.DefaultParallel when 0).
 	Parallel int
 	Select   []string
-	Args     []string
+	// Timeout bounds the whole command (0: none).
+	Timeout time.Duration
+	Args    []string
 }
 
 // Connection is the single connection the options select ("" for the latest).
@@ -94,6 +97,7 @@ Get-Mailbox on the connection saved with --prefix Contoso.`,
 	cmd.Flags().StringVar(&o.Tenants, "tenants", "", "run in each tenant of this file (one name or id a line) or comma list, from one connection's sign-in")
 	cmd.Flags().IntVar(&o.Parallel, "parallel", connection.DefaultParallel, "tenants at once with --tenants, --all or several connections")
 	cmd.Flags().StringSliceVar(&o.Select, "select", nil, "properties to ask for and show, comma-separated ($select)")
+	cmd.Flags().DurationVar(&o.Timeout, "timeout", 0, timeoutUsage)
 	return cmd
 }
 
@@ -105,6 +109,8 @@ func runRun(ctx context.Context, f *Factory, o *RunOptions) error {
 	if local, err := runLocalCmdlet(f, o, c); local {
 		return err
 	}
+	ctx, cancel := withTimeout(ctx, o.Timeout)
+	defer cancel()
 	if o.fanOut() {
 		return runFanOut(ctx, f, o, c)
 	}
@@ -119,7 +125,7 @@ func runRun(ctx context.Context, f *Factory, o *RunOptions) error {
 	// connection is the one with prefix Contoso (the module's -Prefix).
 	s, prof, name, err := st.ReopenFor(ctx, o.Connection(), c.Name)
 	if err != nil {
-		return err
+		return explain(err, prof, o.Timeout)
 	}
 	defer s.Close()
 	c = reparseWithSwitches(st, prof, name, o.Args, c)
@@ -147,7 +153,7 @@ func runRun(ctx context.Context, f *Factory, o *RunOptions) error {
 		tok, _ := s.Token(ctx)
 		err = auth.ExplainManagedIdentityRefusal(s.Credential(), tok, err)
 	}
-	return err
+	return explain(err, prof, o.Timeout)
 }
 
 // invoke runs one cmdlet, printing records page by page, warnings and non-terminating errors

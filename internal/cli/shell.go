@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -28,6 +29,8 @@ import (
 type ShellOptions struct {
 	Connection string
 	Output     string
+	// Timeout bounds each cmdlet (0: none).
+	Timeout time.Duration
 }
 
 func newShellCmd(f *Factory) *cobra.Command {
@@ -58,6 +61,7 @@ Disconnect-ExchangeOnline.`,
 	}
 	cmd.Flags().StringVarP(&o.Connection, "connection", "c", "", "connection to use: Id, ConnectionId or prefix (default: the latest)")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "output format: "+strings.Join(format.Formats(), ", ")+" (default: the type's view)")
+	cmd.Flags().DurationVar(&o.Timeout, "timeout", 0, "for each cmdlet: "+timeoutUsage)
 	return cmd
 }
 
@@ -72,6 +76,8 @@ type shell struct {
 	f       *Factory
 	s       *exo.Session
 	output  string
+	timeout time.Duration
+	profile *connection.Profile
 	confirm exo.ConfirmFunc // nil: a question fails the cmdlet, as with run off a terminal
 
 	catOnce sync.Once
@@ -90,7 +96,7 @@ func runShell(ctx context.Context, f *Factory, o *ShellOptions) error {
 		return err
 	}
 	defer s.Close()
-	sh := &shell{f: f, s: s, output: o.Output}
+	sh := &shell{f: f, s: s, output: o.Output, timeout: o.Timeout, profile: p}
 
 	// An interrupt cancels the running cmdlet (see exec), never the shell.
 	sig := make(chan os.Signal, 1)
@@ -313,7 +319,7 @@ func (sh *shell) line(ctx context.Context, text string, sig <-chan os.Signal) (q
 		return false, err
 	}
 	// The running command's own context: an interrupt cancels it and the shell goes on.
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := withTimeout(ctx, sh.timeout)
 	defer cancel()
 	done := make(chan struct{})
 	defer close(done)
@@ -324,7 +330,7 @@ func (sh *shell) line(ctx context.Context, text string, sig <-chan os.Signal) (q
 		case <-done:
 		}
 	}()
-	return false, sh.exec(ctx, c)
+	return false, explain(sh.exec(ctx, c), sh.profile, sh.timeout)
 }
 
 // stripComment drops a trailing # comment of a one-word line (for exit # bye).

@@ -196,7 +196,7 @@ func pickCertificate(h assertionHeader, certs []store.Certificate, appID string)
 			return c, tp, nil
 		}
 	}
-	return store.Certificate{}, tp, errBadAssertion("The key was not found., Thumbprint of key used by client: '%s'. The certificate is not registered on app '%s': upload its public certificate to the app registration (the emulator: Store.PutCertificate), or sign with a certificate that is.", tp, appID)
+	return store.Certificate{}, tp, errBadAssertion("The key was not found., Thumbprint of key used by client: '%s'. The certificate is not registered on app '%s': upload its public certificate to the app registration, or sign with a certificate that is (the emulator's apps and their certificate files are listed in its emulator.json; exoctl connect --emulator uses them).", tp, appID)
 }
 
 // checkAudience accepts the token endpoint URLs of this tenant, v1 or v2, by tenant id, initial
