@@ -403,6 +403,7 @@ func (s *scanner) value() ([]byte, error) {
 	}
 	i := s.pos // index of the value's next byte to look at
 	depth := 0
+	resume := -1 // in a string cut by the end of the buffer: where the search for its quote goes on
 	for {
 		for i < s.end {
 			c = s.buf[i]
@@ -410,9 +411,13 @@ func (s *scanner) value() ([]byte, error) {
 			case '"':
 				// To the closing quote: the next quote not escaped.
 				j := i + 1
+				if resume > j {
+					j = resume // the bytes before were searched already: a long string stays linear
+				}
 				for {
 					k := bytes.IndexByte(s.buf[j:s.end], '"')
 					if k < 0 {
+						resume = s.end
 						j = -1
 						break
 					}
@@ -429,6 +434,7 @@ func (s *scanner) value() ([]byte, error) {
 				if j < 0 {
 					goto more
 				}
+				resume = -1
 				i = j + 1
 				if depth == 0 {
 					return s.take(i), nil
@@ -460,6 +466,9 @@ func (s *scanner) value() ([]byte, error) {
 			return nil, s.failure("in a value")
 		}
 		i -= start
+		if resume >= 0 {
+			resume -= start
+		}
 	}
 }
 

@@ -118,24 +118,28 @@ func TestTimeoutFlag(t *testing.T) {
 	}
 }
 
-func TestSignInExpiredExitsFour(t *testing.T) {
+func TestSignInRefusedExitsFour(t *testing.T) {
 	_, dir := startEmulator(t)
 	info, err := emulator.ReadInfo(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := newCLI(t)
-	// A brought token that expires in two seconds: connect takes it, the next run finds it expired.
-	exp := time.Now().Add(2 * time.Second).Unix()
-	claims, _ := json.Marshal(map[string]any{"tid": info.Tenants[0].ID, "exp": exp})
+	// A brought token the service refuses (not signed by its authority): it cannot be
+	// refreshed, so the user must sign in again.
+	claims, _ := json.Marshal(map[string]any{"tid": info.Tenants[0].ID, "exp": time.Now().Add(time.Hour).Unix()})
 	tok := "eyJhbGciOiJSUzI1NiJ9." + base64.RawURLEncoding.EncodeToString(claims) + ".c2ln"
-	if _, errOut, code := c.run(tok+"\n", "connect", "--access-token-stdin", "--organization", info.Tenants[0].Name,
-		"--connection-uri", info.ConnectionURI, "--ca-file", info.CAFile); code != 0 {
-		t.Fatalf("connect: %s", errOut)
-	}
-	time.Sleep(time.Until(time.Unix(exp, 0)) + 100*time.Millisecond)
-	_, errOut, code := c.run("", "run", "Get-AcceptedDomain")
+	_, errOut, code := c.run(tok+"\n", "connect", "--access-token-stdin", "--organization", info.Tenants[0].Name,
+		"--connection-uri", info.ConnectionURI, "--ca-file", info.CAFile)
 	if code != ExitSignIn || !strings.Contains(errOut, "--access-token-stdin") {
+		t.Errorf("refused token: exit %d: %s", code, errOut)
+	}
+	// Expired before it is used: the same.
+	claims, _ = json.Marshal(map[string]any{"tid": info.Tenants[0].ID, "exp": time.Now().Add(-time.Minute).Unix()})
+	tok = "eyJhbGciOiJSUzI1NiJ9." + base64.RawURLEncoding.EncodeToString(claims) + ".c2ln"
+	_, errOut, code = c.run(tok+"\n", "connect", "--access-token-stdin", "--organization", info.Tenants[0].Name,
+		"--connection-uri", info.ConnectionURI, "--ca-file", info.CAFile)
+	if code != ExitSignIn || !strings.Contains(errOut, "expired") || !strings.Contains(errOut, "--access-token-stdin") {
 		t.Errorf("expired token: exit %d: %s", code, errOut)
 	}
 }
