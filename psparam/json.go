@@ -6,7 +6,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/exoctl/exoctl/internal/jsontext"
 )
 
 const (
@@ -41,12 +42,12 @@ func (c *Command) MarshalJSON() ([]byte, error) {
 // hashtables (OData places annotations before the property they describe).
 func appendMember(buf []byte, name string, v any) ([]byte, error) {
 	if isHashtableArray(v) {
-		buf = appendString(buf, name+odataTypeSuffix)
+		buf = jsontext.AppendString(buf, name+odataTypeSuffix)
 		buf = append(buf, ':')
-		buf = appendString(buf, hashtableCollectionType)
+		buf = jsontext.AppendString(buf, hashtableCollectionType)
 		buf = append(buf, ',')
 	}
-	buf = appendString(buf, name)
+	buf = jsontext.AppendString(buf, name)
 	buf = append(buf, ':')
 	return appendValue(buf, v)
 }
@@ -85,9 +86,9 @@ func appendValue(buf []byte, v any) ([]byte, error) {
 	case nil:
 		return append(buf, "null"...), nil
 	case string:
-		return appendString(buf, x), nil
+		return jsontext.AppendString(buf, x), nil
 	case ScriptBlock:
-		return appendString(buf, string(x)), nil
+		return jsontext.AppendString(buf, string(x)), nil
 	case bool:
 		return strconv.AppendBool(buf, x), nil
 	case int64:
@@ -117,48 +118,6 @@ func appendValue(buf []byte, v any) ([]byte, error) {
 	}
 	b, err := json.Marshal(v)
 	return append(buf, b...), err
-}
-
-// appendString appends s as a JSON string, invalid UTF-8 as U+FFFD.
-func appendString(buf []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	buf = append(buf, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				buf = append(buf, '\\', c)
-			case c == '\n':
-				buf = append(buf, '\\', 'n')
-			case c == '\r':
-				buf = append(buf, '\\', 'r')
-			case c == '\t':
-				buf = append(buf, '\\', 't')
-			case c == '\b':
-				buf = append(buf, '\\', 'b')
-			case c == '\f':
-				buf = append(buf, '\\', 'f')
-			case c < 0x20 || c == 0x7f:
-				buf = append(buf, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			default:
-				buf = append(buf, c)
-			}
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && n == 1:
-			buf = append(buf, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			buf = append(buf, '\\', 'u', '2', '0', '2', hex[r&0xf])
-		default:
-			buf = append(buf, s[i:i+n]...)
-		}
-		i += n
-	}
-	return append(buf, '"')
 }
 
 // String renders the command as a PowerShell line that ParseLine reads back to the same

@@ -1,18 +1,29 @@
-// Package jsontext holds the one JSON string encoder that exoctl's streaming writers share (the
-// emulator's InvokeCommand pages and the client's json/ndjson output): encoding/json's escaping
-// without its HTML escaping, as the service writes <, > and & as they are.
+// Package jsontext holds the one JSON string encoder that exoctl's writers share (the emulator's
+// pages, the client's json/ndjson output and the cmdlet parameters it sends): encoding/json's
+// escaping without its HTML escaping, as the service writes <, > and & as they are. It is a
+// leaf of the standard library only, holding the wire's rule and no logic of either side, so
+// both the client and the emulator import it.
 package jsontext
 
-import "unicode/utf8"
+import (
+	"encoding/binary"
+	"unicode/utf8"
+)
 
 const hex = "0123456789abcdef"
 
 // AppendString appends s as a JSON string: quotes, backslashes and control characters escaped,
-// invalid UTF-8 replaced by U+FFFD, and U+2028/U+2029 escaped as encoding/json does.
+// invalid UTF-8 replaced by U+FFFD, and U+2028/U+2029 escaped as encoding/json does. A run of
+// printable ASCII, which property names and nearly all values are whole, is copied at once.
 func AppendString(b []byte, s string) []byte {
 	b = append(b, '"')
+	i := plainPrefix(s)
+	if i == len(s) {
+		b = append(b, s...)
+		return append(b, '"')
+	}
 	start := 0
-	for i := 0; i < len(s); {
+	for i < len(s) {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' {
@@ -59,4 +70,32 @@ func AppendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// plainPrefix returns the length of s's leading run of printable ASCII other than '"' and '\\'
+// (bytes copied as they are), eight bytes at a time.
+func plainPrefix(s string) int {
+	const (
+		lo7 = 0x0101010101010101
+		hi  = 0x8080808080808080
+	)
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := binary.LittleEndian.Uint64([]byte(s[i : i+8]))
+		// A byte is bad when it is >= 0x80, < 0x20, '"' (0x22) or '\\' (0x5c).
+		bad := x | ((x - lo7*0x20) &^ x) // high bit: >= 0x80 or < 0x20
+		q := x ^ (lo7 * '"')             // zero byte where '"'
+		bs := x ^ (lo7 * '\\')           // zero byte where '\\'
+		bad |= (q - lo7) &^ q            // high bit where q's byte was 0 (or >= 0x80)
+		bad |= (bs - lo7) &^ bs
+		if bad&hi != 0 {
+			break
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
+			return i
+		}
+	}
+	return i
 }

@@ -1,7 +1,6 @@
 package exchange
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"math"
 	"strconv"
@@ -208,11 +207,11 @@ func appendProperty(b []byte, p Property) []byte {
 			b = append(b, `:"System.DateTime",`...)
 		}
 	}
-	b = appendString(b, p.Name)
+	b = jsontext.AppendString(b, p.Name)
 	b = append(b, ':')
 	switch p.vt {
 	case vString:
-		return appendString(b, p.str)
+		return jsontext.AppendString(b, p.str)
 	case vBool:
 		return strconv.AppendBool(b, p.b)
 	case vInt:
@@ -223,7 +222,7 @@ func appendProperty(b []byte, p Property) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, s)
+			b = jsontext.AppendString(b, s)
 		}
 		return append(b, ']')
 	case vTime:
@@ -245,7 +244,7 @@ func appendProperty(b []byte, p Property) []byte {
 
 // appendKey appends the annotation key name+suffix as a JSON string.
 func appendKey(b []byte, name, suffix string) []byte {
-	b = appendString(b, name)
+	b = jsontext.AppendString(b, name)
 	b = b[:len(b)-1]
 	return append(append(b, suffix...), '"')
 }
@@ -311,43 +310,4 @@ func groupThousands(n int64) string {
 		b.WriteString(s[i : i+3])
 	}
 	return b.String()
-}
-
-// appendString appends s as a JSON string (jsontext.AppendString), copying it whole when it
-// needs no escaping, which property names and nearly all values do not.
-func appendString(b []byte, s string) []byte {
-	if !plainASCII(s) {
-		return jsontext.AppendString(b, s)
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
-}
-
-// plainASCII reports whether s holds only printable ASCII other than '"' and '\\', eight
-// bytes at a time.
-func plainASCII(s string) bool {
-	const (
-		lo7 = 0x0101010101010101
-		hi  = 0x8080808080808080
-	)
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		x := binary.LittleEndian.Uint64([]byte(s[i : i+8]))
-		// A byte is bad when it is >= 0x80, < 0x20, '"' (0x22) or '\\' (0x5c).
-		bad := x | ((x - lo7*0x20) &^ x) // high bit: >= 0x80 or < 0x20
-		q := x ^ (lo7 * '"')             // zero byte where '"'
-		bs := x ^ (lo7 * '\\')           // zero byte where '\\'
-		bad |= (q - lo7) &^ q            // high bit where q's byte was 0 (or >= 0x80)
-		bad |= (bs - lo7) &^ bs
-		if bad&hi != 0 {
-			return false
-		}
-	}
-	for ; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
-			return false
-		}
-	}
-	return true
 }

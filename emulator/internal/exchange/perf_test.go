@@ -8,8 +8,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-
-	"github.com/exoctl/exoctl/internal/jsontext"
 )
 
 // TestGzipPages: a page is gzipped for a peer that asks for it and is not on loopback, and
@@ -62,31 +60,6 @@ func TestGzipPages(t *testing.T) {
 			t.Errorf("gzipped page differs: %d bytes, plain %d", len(raw), plain.Body.Len())
 		}
 	}
-}
-
-func TestAppendString(t *testing.T) {
-	for _, s := range []string{"", "plain", "12345678", "123456789abcdefg", `q"b\s`, "<a&b>", "\x00\x1f\n", "é€😀",
-		"\xff", "\u2028", "abcdefg\"", "abcdefgh\\", "abcdefgh\x7f", "abcdefgh\x80", "~~~~~~~~ !#[]", "\x1f1234567"} {
-		if got, want := string(appendString(nil, s)), string(jsontext.AppendString(nil, s)); got != want {
-			t.Errorf("appendString(%q) = %s, want %s", s, got, want)
-		}
-	}
-}
-
-func FuzzPlainASCII(f *testing.F) {
-	f.Add("abcdefgh\"ijklmnop")
-	f.Add("\x1f\x20\x21\x22\x5b\x5c\x5d\x7e\x7f\x80")
-	f.Fuzz(func(t *testing.T, s string) {
-		want := true
-		for i := 0; i < len(s); i++ {
-			if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
-				want = false
-			}
-		}
-		if got := plainASCII(s); got != want {
-			t.Errorf("plainASCII(%q) = %v", s, got)
-		}
-	})
 }
 
 // TestShapeIndex: Extra keys in any case land where a scan of the object would put them.
