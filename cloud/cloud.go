@@ -1,6 +1,8 @@
 // Package cloud is the table of Exchange Online environments (the module's
 // ExchangeEnvironmentName): for each cloud, the Exchange and Security & Compliance REST bases and
-// the Microsoft Entra authority, from which scopes are derived.
+// the Microsoft Entra authority, from which scopes are derived. It is data and URL arithmetic
+// on the standard library only, so the emulator reads the same table to know which audiences
+// a token of each cloud carries.
 package cloud
 
 import (
@@ -57,6 +59,24 @@ func ExchangeResources() []string {
 	var out []string
 	for _, e := range environments {
 		out = append(out, e.ConnectionURI, e.ComplianceURI)
+	}
+	return out
+}
+
+// ExchangeURIs are the Exchange Online resource URIs of every cloud, O365Default first.
+func ExchangeURIs() []string {
+	out := make([]string, len(environments))
+	for i, e := range environments {
+		out[i] = e.ConnectionURI
+	}
+	return out
+}
+
+// ComplianceURIs are the Security & Compliance resource URIs of every cloud, O365Default first.
+func ComplianceURIs() []string {
+	out := make([]string, len(environments))
+	for i, e := range environments {
+		out[i] = e.ComplianceURI
 	}
 	return out
 }

@@ -25,6 +25,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/exoctl/exoctl/cloud"
 	"github.com/exoctl/exoctl/emulator/internal/compliance"
 	"github.com/exoctl/exoctl/emulator/internal/exchange"
 	"github.com/exoctl/exoctl/emulator/internal/identity"
@@ -336,14 +337,11 @@ func Start(ctx context.Context, cfg Config) (*Emulator, error) {
 }
 
 // exchangeResources are the Exchange audiences the emulator accepts besides its own URL: every
-// cloud's Exchange resource and Exchange Online's application id. Tokens for a compliance
-// resource (compliance.Resources) are for the Security & Compliance endpoint only.
-var exchangeResources = []string{
-	"https://outlook.office365.com", "https://outlook.office.com",
-	"https://outlook.office365.us", "https://outlook-dod.office365.us",
-	"https://outlook.office.de", "https://partner.outlook.cn",
-	"00000002-0000-0ff1-ce00-000000000000",
-}
+// cloud's Exchange resource (package cloud's table), outlook.office.com and Exchange Online's
+// application id. Tokens for a compliance resource (compliance.Resources) are for the Security &
+// Compliance endpoint only.
+var exchangeResources = append(cloud.ExchangeURIs(),
+	"https://outlook.office.com", "00000002-0000-0ff1-ce00-000000000000")
 
 // route sends Security & Compliance (region discovery, the region endpoint, compliance tokens at
 // the front door) to cc, the rest of

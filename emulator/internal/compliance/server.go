@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/exoctl/exoctl/cloud"
 	"github.com/exoctl/exoctl/emulator/internal/exchange"
 	"github.com/exoctl/exoctl/emulator/internal/store"
 	"github.com/exoctl/exoctl/emulator/internal/token"
@@ -26,14 +27,8 @@ const (
 )
 
 // Resources are the compliance resource URIs of every cloud: the token audiences the endpoint
-// accepts besides the emulator's own URL.
-var Resources = []string{
-	"https://ps.compliance.protection.outlook.com",
-	"https://ps.compliance.protection.office365.us",
-	"https://l5.ps.compliance.protection.office365.us",
-	"https://ps.compliance.protection.outlook.de",
-	"https://ps.compliance.protection.partner.outlook.cn",
-}
+// accepts besides the emulator's own URL (package cloud's table).
+var Resources = cloud.ComplianceURIs()
 
 // Config configures the Security & Compliance endpoint.
 type Config struct {
