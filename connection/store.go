@@ -15,8 +15,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gofrs/flock"
-
 	"github.com/exoctl/exoctl/auth/keyring"
 	"github.com/exoctl/exoctl/auth/tokencache"
 )
@@ -111,6 +109,12 @@ func Open(home string, o Options) (*Store, error) {
 	if err := os.MkdirAll(filepath.Join(home, "connections"), 0o700); err != nil {
 		return nil, fmt.Errorf("create %s: %w", home, err)
 	}
+	// Nobody else may write where exoctl keeps its secrets.
+	for _, dir := range []string{home, filepath.Join(home, "connections")} {
+		if err := tokencache.CheckFolder(dir, o.Logger); err != nil {
+			return nil, err
+		}
+	}
 	return &Store{home: home, getenv: o.Getenv, log: o.Logger}, nil
 }
 
@@ -125,7 +129,7 @@ func (s *Store) Dir(connectionID string) string {
 // Lock serialises changes to the connection list between processes; call the returned
 // function to release it.
 func (s *Store) Lock() (func(), error) {
-	l := flock.New(filepath.Join(s.home, "connections", ".lock"))
+	l := tokencache.NewLock(filepath.Join(s.home, "connections", ".lock"))
 	if err := l.Lock(); err != nil {
 		return nil, fmt.Errorf("lock %s: %w", s.home, err)
 	}

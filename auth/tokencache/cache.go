@@ -79,7 +79,7 @@ func New(path string, opts Options) (*Cache, error) {
 	c := &Cache{
 		path:  abs,
 		log:   log,
-		lock:  flock.New(abs+".lock", flock.SetPermissions(0o600)),
+		lock:  NewLock(abs + ".lock"),
 		bases: map[any][]byte{},
 		now:   time.Now,
 	}
@@ -249,7 +249,7 @@ func (c *Cache) Delete() error {
 // nil with a reason (safe to log) when the file is corrupt, and an error only
 // when the file could not be read at all.
 func (c *Cache) read() (plain []byte, reason string, err error) {
-	file, err := os.ReadFile(c.path)
+	file, err := readFile(c.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, "", nil
 	}

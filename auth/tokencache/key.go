@@ -120,7 +120,7 @@ func keyFromFile(path string, log *slog.Logger) ([]byte, error) {
 }
 
 func readKeyFile(path string, log *slog.Logger) ([]byte, error) {
-	key, err := os.ReadFile(path)
+	key, err := readFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}

@@ -3,7 +3,6 @@ package tokencache
 import (
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 )
 
@@ -27,7 +26,7 @@ func ReadSealed(path string, opts Options) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("tokencache: read %s: %w", path, err)
 	}

@@ -155,3 +155,31 @@ func TestReadmeListsExitCodes(t *testing.T) {
 		}
 	}
 }
+
+func TestClientFilesAttacked(t *testing.T) {
+	c := connected(t)
+	st := testConnections(t, c)
+	ps, _ := st.List()
+	cache := filepath.Join(st.Dir(ps[0].ConnectionID), "tokens.cache")
+	// A directory where the token cache goes: the error says so (it once said "check the
+	// network").
+	if err := os.Remove(cache); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(cache, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if msg := c.fails("run", "Get-AcceptedDomain"); !strings.Contains(msg, "is a directory") || strings.Contains(msg, "network") {
+		t.Errorf("a directory at tokens.cache: %s", msg)
+	}
+	os.Remove(cache)
+	// A world-writable EXOCTL_HOME is made private, with a warning.
+	if err := os.Chmod(c.home, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := c.run("", "run", "Get-AcceptedDomain")
+	fi, _ := os.Stat(c.home)
+	if code != 0 || fi.Mode().Perm() != 0o700 || !strings.Contains(errOut, "WARNING: ") || !strings.Contains(errOut, "made it private") {
+		t.Errorf("world-writable home: exit %d, mode %v: %s", code, fi.Mode().Perm(), errOut)
+	}
+}
