@@ -259,13 +259,14 @@ func TestRegionDiscoveryOverHTTPRefusedAtConnect(t *testing.T) {
 func TestEveryWaitIsBounded(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct {
-		name    string
-		handler http.HandlerFunc
-		want    string
+		name       string
+		handler    http.HandlerFunc
+		want       string
+		read, idle time.Duration
 	}{
 		{"never answers", func(w http.ResponseWriter, r *http.Request) {
 			<-r.Context().Done()
-		}, "did not answer within"},
+		}, "did not answer within", time.Second, time.Second},
 		{"one byte a second", func(w http.ResponseWriter, r *http.Request) {
 			io.WriteString(w, `{"value":[`)
 			for {
@@ -273,23 +274,23 @@ func TestEveryWaitIsBounded(t *testing.T) {
 				select {
 				case <-r.Context().Done():
 					return
-				case <-time.After(100 * time.Millisecond):
+				case <-time.After(10 * time.Millisecond):
 				}
 				io.WriteString(w, " ")
 			}
-		}, "did not finish its answer within"},
+		}, "did not finish its answer within", 500 * time.Millisecond, 10 * time.Second},
 		{"stops mid-answer", func(w http.ResponseWriter, r *http.Request) {
 			io.WriteString(w, `{"value":[{"Name":"a"}`)
 			w.(http.Flusher).Flush()
 			<-r.Context().Done()
-		}, "sent nothing more for"},
+		}, "sent nothing more for", 10 * time.Second, 300 * time.Millisecond},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			var mu sync.Mutex
 			var notices []string
 			s, _ := hostile(t, c.handler, func(o *Options) {
-				o.RequestTimeout, o.ReadTimeout, o.IdleTimeout = 300*time.Millisecond, 800*time.Millisecond, 300*time.Millisecond
+				o.RequestTimeout, o.ReadTimeout, o.IdleTimeout = 300*time.Millisecond, c.read, c.idle
 				o.OnNotice = func(n Notice) { mu.Lock(); notices = append(notices, n.Message); mu.Unlock() }
 			})
 			err := invokeErr(s, "Get-Mailbox", nil)
