@@ -526,6 +526,9 @@ func seedOnce(ctx context.Context, s store.Store, dir, seed string, p *pki) ([]T
 		if err != nil {
 			return nil, fmt.Errorf("seed the emulator: %w", err)
 		}
+		if err := exchange.Seed(ctx, s, seed); err != nil {
+			return nil, fmt.Errorf("seed the emulator: %w", err)
+		}
 		sha1Sum, _ := token.Thumbprints(p.appCert.Raw)
 		t := TenantInfo{Name: res.TenantName, ID: res.TenantID, Apps: []AppInfo{{
 			AppID:               res.AppID,

@@ -2,33 +2,68 @@ package exchange
 
 import (
 	"context"
-	"errors"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/exoctl/exoctl/emulator/internal/store"
 )
 
-// Cmdlets returns a registry of every cmdlet the emulator implements.
+// Cmdlets returns a registry of every cmdlet the emulator implements: the cmdlets the schemas
+// name (a generic handler per verb, with the hooks of cmdletHooks) and the relation cmdlets
+// (relations.go).
 func Cmdlets() *Registry {
 	r := NewRegistry()
-	r.Handle("Get-AcceptedDomain", Handler{Run: getAcceptedDomain, Emulated: []string{"Identity"}})
-	r.Handle("Get-OrganizationConfig", Handler{Run: getOrganizationConfig, Emulated: []string{}})
-	listing := []string{"Identity", "ResultSize", "RecipientTypeDetails"}
-	r.Handle("Get-Mailbox", Handler{Run: getRecipients(true), Emulated: listing,
-		Values: map[string][]string{"RecipientTypeDetails": mailboxTypes}})
-	r.Handle("Get-Recipient", Handler{Run: getRecipients(false), Emulated: listing})
-	r.Handle("New-Mailbox", Handler{Run: newMailbox, Emulated: []string{"Name", "DisplayName", "Alias", "PrimarySmtpAddress",
-		"FirstName", "LastName", "Shared", "Room", "Equipment"}})
-	r.Handle("Remove-Mailbox", Handler{Run: removeMailbox, Emulated: []string{"Identity", "PermanentlyDelete"}})
-	setMailboxParams := []string{"Identity", "DisplayName", "HiddenFromAddressListsEnabled", "ProhibitSendQuota",
-		"ProhibitSendReceiveQuota", "IssueWarningQuota", "EmailAddresses", "Type", "ForwardingSmtpAddress", "DeliverToMailboxAndForward"}
-	for i := 1; i <= 15; i++ {
-		setMailboxParams = append(setMailboxParams, "CustomAttribute"+strconv.Itoa(i))
+	ss := mustSchemas()
+	for _, s := range ss.All() {
+		names := make([]string, 0, len(s.Cmdlets))
+		for n := range s.Cmdlets {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		for _, name := range names {
+			h := cmdletHooks[name]
+			var run func(context.Context, *Invocation) (*Result, error)
+			switch s.Cmdlets[name] {
+			case "get":
+				run = genericGet(s, h)
+			case "set":
+				run = genericSet(s, h)
+			case "new":
+				run = genericNew(s, h)
+			case "remove":
+				run = genericRemove(s, h)
+			default:
+				panic("exchange: schema " + s.Name + ": unknown role of " + name)
+			}
+			r.Handle(name, Handler{Run: run, Values: cmdletValues[name]})
+		}
 	}
-	r.Handle("Set-Mailbox", Handler{Run: setMailbox, Emulated: setMailboxParams})
 	return r
+}
+
+// cmdletHooks are the cmdlets that do more than their verb's generic behaviour.
+var cmdletHooks = map[string]hooks{
+	"Get-Mailbox":    {query: recipientTypeQuery(defaultMailboxTypes)},
+	"Get-Recipient":  {query: recipientTypeQuery(nil)},
+	"Set-Mailbox":    mailboxHooks,
+	"New-Mailbox":    newMailboxHooks,
+	"Remove-Mailbox": removeMailboxHooks,
+}
+
+// recipientTypeQuery narrows a recipient listing to -RecipientTypeDetails (or, without it, to
+// the types the cmdlet lists by default).
+func recipientTypeQuery(def []string) func(context.Context, *task, *store.ListQuery) error {
+	return func(_ context.Context, c *task, q *store.ListQuery) error {
+		types := def
+		if v, ok := c.take("RecipientTypeDetails"); ok {
+			types = asStrings(v)
+		}
+		if len(types) > 0 {
+			q.In = slices.DeleteFunc(q.In, func(p store.PropIn) bool { return p.Prop == "RecipientTypeDetails" })
+			q.In = append(q.In, store.PropIn{Prop: "RecipientTypeDetails", Values: types})
+		}
+		return nil
+	}
 }
 
 // mailboxTypes are the RecipientTypeDetails values of mailboxes; defaultMailboxTypes are what
@@ -39,99 +74,13 @@ var (
 		"LinkedRoomMailbox", "RoomMailbox", "SchedulingMailbox", "SharedMailbox", "TeamMailbox", "UserMailbox",
 	}
 	defaultMailboxTypes = slices.DeleteFunc(slices.Clone(mailboxTypes), func(s string) bool { return s == "GroupMailbox" })
-	recipientTypes      = append(slices.Clone(mailboxTypes),
-		"DynamicDistributionGroup", "GuestMailUser", "MailContact", "MailForestContact", "MailNonUniversalGroup",
-		"MailUniversalDistributionGroup", "MailUniversalSecurityGroup", "MailUser", "PublicFolder", "RemoteEquipmentMailbox",
-		"RemoteRoomMailbox", "RemoteSharedMailbox", "RemoteTeamMailbox", "RemoteUserMailbox", "RoomList", "User",
-		"DisabledUser", "LinkedUser", "UserMailbox", "SharedWithMailUser", "MailboxPlan",
-	)
 )
 
-func init() {
-	slices.Sort(recipientTypes)
-	recipientTypes = slices.Compact(recipientTypes)
+func isMailboxType(t string) bool {
+	return slices.ContainsFunc(mailboxTypes, func(m string) bool { return strings.EqualFold(m, t) })
 }
 
-func getAcceptedDomain(ctx context.Context, inv *Invocation) (*Result, error) {
-	domains, err := inv.Store.AcceptedDomains(ctx, inv.Tenant.ID)
-	if err != nil {
-		return nil, err
-	}
-	id := strings.TrimSpace(inv.Params.String("Identity"))
-	org := inv.srv.org(inv.Tenant)
-	var list []Object
-	for i := range domains {
-		d := &domains[i]
-		if id != "" && !strings.EqualFold(id, d.Name) && !strings.EqualFold(id, d.DomainName) && !strings.EqualFold(id, d.GUID) {
-			continue
-		}
-		list = append(list, acceptedDomainObject(d, org))
-	}
-	if id != "" && len(list) == 0 {
-		return nil, inv.NotFound(id)
-	}
-	return objects(list, inv.After, inv.Limit), nil
-}
-
-func getOrganizationConfig(ctx context.Context, inv *Invocation) (*Result, error) {
-	if id := strings.TrimSpace(inv.Params.String("Identity")); id != "" && !inv.matchesTenant(ctx, id) {
-		return nil, inv.NotFound(id)
-	}
-	return objects([]Object{organizationConfigObject(inv.srv.org(inv.Tenant))}, inv.After, inv.Limit), nil
-}
-
-// matchesTenant reports whether an organization identity names the caller's tenant.
-func (inv *Invocation) matchesTenant(ctx context.Context, id string) bool {
-	t, err := inv.Store.Tenant(ctx, id)
-	return err == nil && strings.EqualFold(t.ID, inv.Tenant.ID)
-}
-
-// getRecipients is Get-Mailbox (mailboxes only) and Get-Recipient (every recipient).
-func getRecipients(mailboxesOnly bool) func(context.Context, *Invocation) (*Result, error) {
-	return func(ctx context.Context, inv *Invocation) (*Result, error) {
-		types := inv.Params.Strings("RecipientTypeDetails")
-		if len(types) == 0 && mailboxesOnly {
-			types = defaultMailboxTypes
-		}
-		org := inv.srv.org(inv.Tenant)
-		shape := recipientObject
-		if mailboxesOnly {
-			shape = mailboxObject
-		}
-		if id := strings.TrimSpace(inv.Params.String("Identity")); id != "" {
-			rcp, err := inv.Store.FindRecipient(ctx, inv.Tenant.ID, id)
-			switch {
-			case errors.Is(err, store.ErrNotFound):
-				return nil, inv.NotFound(id)
-			case errors.Is(err, store.ErrAmbiguous):
-				return nil, errAmbiguous(id)
-			case err != nil:
-				return nil, err
-			}
-			if len(types) > 0 && !slices.ContainsFunc(types, func(t string) bool { return strings.EqualFold(t, rcp.RecipientTypeDetails) }) {
-				return nil, inv.NotFound(id)
-			}
-			if inv.After != "" || inv.Limit == 0 {
-				return &Result{}, nil
-			}
-			return &Result{Count: 1, Each: func(yield func(Object) bool) {
-				yield(shape(nil, &rcp, org))
-			}}, nil
-		}
-		page, next, err := inv.Store.Recipients(ctx, store.RecipientQuery{
-			TenantID: inv.Tenant.ID, Types: types, After: inv.After, Limit: inv.Limit,
-		})
-		if err != nil {
-			return nil, err
-		}
-		return &Result{Count: len(page), Next: next, Each: func(yield func(Object) bool) {
-			var buf Object
-			for i := range page {
-				buf = shape(buf[:0], &page[i], org)
-				if !yield(buf) {
-					return
-				}
-			}
-		}}, nil
-	}
+// cmdletValues narrow catalogued enum parameters for a cmdlet.
+var cmdletValues = map[string]map[string][]string{
+	"Get-Mailbox": {"RecipientTypeDetails": mailboxTypes},
 }

@@ -79,6 +79,7 @@ type Server struct {
 	limiter   *limiter
 	cursorKey []byte
 	log       *slog.Logger
+	defaults  sync.Map // "tenant|class" -> true once the class's tenant defaults are written
 }
 
 // New returns a Server for cfg, filling in defaults.
