@@ -32,6 +32,10 @@ func Cmdlets() *Registry {
 				run = genericNew(s, h)
 			case "remove":
 				run = genericRemove(s, h)
+			case "enable":
+				run = genericState(s, h, true)
+			case "disable":
+				run = genericState(s, h, false)
 			default:
 				panic("exchange: schema " + s.Name + ": unknown role of " + name)
 			}

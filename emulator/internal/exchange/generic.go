@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -639,4 +640,19 @@ func sameObject(a, b *store.Object) bool {
 		}
 	}
 	return slices.Equal(a.Refs, b.Refs)
+}
+
+// genericState is Enable-X and Disable-X: a rule's State.
+func genericState(s *Schema, h hooks, enable bool) func(context.Context, *Invocation) (*Result, error) {
+	state := "Disabled"
+	if enable {
+		state = "Enabled"
+	}
+	set := genericSet(s, h)
+	return func(ctx context.Context, inv *Invocation) (*Result, error) {
+		params := maps.Clone(inv.Params)
+		params["State"] = state
+		inv.Params = params
+		return set(ctx, inv)
+	}
 }
