@@ -8,11 +8,21 @@ import (
 	"github.com/exoctl/exoctl/emulator/internal/store"
 )
 
-// Cmdlets returns a registry of every cmdlet the emulator implements: the cmdlets the schemas
-// name (a generic handler per verb, with the hooks of cmdletHooks) and the relation cmdlets
-// (relations.go).
+// Cmdlets returns a registry of every Exchange Online cmdlet the emulator implements: the
+// cmdlets the schemas name (a generic handler per verb, with the hooks of cmdletHooks) and the
+// relation cmdlets (relations.go).
 func Cmdlets() *Registry {
 	r := NewRegistry()
+	HandleSchemas(r)
+	for name, run := range relationCmdlets {
+		r.Handle(name, Handler{Run: run})
+	}
+	return r
+}
+
+// HandleSchemas attaches the generic handlers of every schema cmdlet of r's product (a
+// schema's cmdlets of another product are left to that product's registry).
+func HandleSchemas(r *Registry) {
 	ss := mustSchemas()
 	for _, s := range ss.All() {
 		names := make([]string, 0, len(s.Cmdlets))
@@ -21,6 +31,9 @@ func Cmdlets() *Registry {
 		}
 		slices.Sort(names)
 		for _, name := range names {
+			if r.Lookup(name) == nil {
+				continue // not a cmdlet of this product
+			}
 			h := cmdletHooks[name]
 			var run func(context.Context, *Invocation) (*Result, error)
 			switch s.Cmdlets[name] {
@@ -42,7 +55,19 @@ func Cmdlets() *Registry {
 			r.Handle(name, Handler{Run: run, Values: cmdletValues[name]})
 		}
 	}
-	return r
+}
+
+// relationCmdlets are the cmdlets of relations between recipients (relations.go).
+var relationCmdlets = map[string]func(context.Context, *Invocation) (*Result, error){
+	"Add-DistributionGroupMember":    addGroupMember,
+	"Remove-DistributionGroupMember": removeGroupMember,
+	"Get-DistributionGroupMember":    getGroupMembers,
+	"Get-MailboxPermission":          getMailboxPermission,
+	"Add-MailboxPermission":          addMailboxPermission,
+	"Remove-MailboxPermission":       removeMailboxPermission,
+	"Get-RecipientPermission":        getRecipientPermission,
+	"Add-RecipientPermission":        changeRecipientPermission(true),
+	"Remove-RecipientPermission":     changeRecipientPermission(false),
 }
 
 // cmdletHooks are the cmdlets that do more than their verb's generic behaviour.

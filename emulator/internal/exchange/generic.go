@@ -10,6 +10,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/exoctl/exoctl/emulator/internal/catalog"
 	"github.com/exoctl/exoctl/emulator/internal/opath"
 	"github.com/exoctl/exoctl/emulator/internal/store"
 )
@@ -48,7 +49,7 @@ type task struct {
 func (inv *Invocation) task(s *Schema) *task {
 	params := make(Params, len(inv.Params))
 	for k, v := range inv.Params {
-		if !isCommon(k) && k != "Confirm" && k != "WhatIf" && k != "Force" && k != "Identity" {
+		if !catalog.IsCommon(k) && k != "Confirm" && k != "WhatIf" && k != "Force" && k != "Identity" {
 			params[k] = v
 		}
 	}

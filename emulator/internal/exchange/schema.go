@@ -441,6 +441,16 @@ func (p *prop) storedValue(v any) (any, error) {
 		switch x := v.(type) {
 		case time.Duration:
 			return timeSpan(x), nil
+		case ResultSize:
+			if x.Unlimited {
+				return "Unlimited", nil
+			}
+			return fmt.Sprint(x.N), nil
+		case Duration:
+			if x.Unlimited {
+				return "Unlimited", nil
+			}
+			return timeSpan(x.D), nil
 		case float64:
 			return fmt.Sprint(x), nil
 		case string:
@@ -612,4 +622,20 @@ func isEmptyValue(v any) bool {
 		return len(x) == 0
 	}
 	return false
+}
+
+// scalarText renders a scalar as PowerShell converts it to a string.
+func scalarText(x any) (string, bool) {
+	switch v := x.(type) {
+	case string:
+		return v, true
+	case bool:
+		if v {
+			return "True", true
+		}
+		return "False", true
+	case int64, int, float64, json.Number:
+		return fmt.Sprint(v), true
+	}
+	return "", false
 }
