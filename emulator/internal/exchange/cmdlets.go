@@ -77,6 +77,13 @@ var cmdletHooks = map[string]hooks{
 	"Set-Mailbox":    mailboxHooks,
 	"New-Mailbox":    newMailboxHooks,
 	"Remove-Mailbox": removeMailboxHooks,
+	"Get-User":       {query: recipientTypeQuery([]string{"UserMailbox", "SharedMailbox", "RoomMailbox", "EquipmentMailbox", "MailUser", "GuestMailUser", "User", "DisabledUser"})},
+	"Set-User":       {},
+	"Set-CASMailbox": {},
+
+	"New-DistributionGroup": newDistributionGroupHooks,
+	"New-MailContact":       newMailContactHooks,
+	"New-MailUser":          newMailUserHooks,
 }
 
 // recipientTypeQuery narrows a recipient listing to -RecipientTypeDetails (or, without it, to
