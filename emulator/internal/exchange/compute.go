@@ -29,22 +29,23 @@ func (r *render) str(name string) string {
 	return s
 }
 
-// Object prints o through the schema into dst (which it may reuse).
+// Object prints o through the schema into dst (which it may reuse): the defaults, then the
+// stored values in their places, then the computed properties.
 func (s *Schema) Object(dst Object, o *store.Object, g *org) Object {
 	r := render{s: s, o: o, org: g}
-	for i := range s.Props {
+	base := len(dst)
+	dst = append(dst, s.defaults...)
+	for k, v := range o.Props {
+		if i, ok := s.stored[k]; ok {
+			dst[base+i] = s.Props[i].property(v)
+		}
+	}
+	for _, i := range s.computed {
 		p := &s.Props[i]
-		switch {
-		case p.compute != nil:
-			dst = append(dst, p.compute(&r, p))
-		case p.copyOf != "":
-			dst = append(dst, r.copied(p))
-		default:
-			if v, ok := o.Props[p.Name]; ok {
-				dst = append(dst, p.property(v))
-			} else {
-				dst = append(dst, p.out)
-			}
+		if p.compute != nil {
+			dst[base+i] = p.compute(&r, p)
+		} else {
+			dst[base+i] = r.copied(p)
 		}
 	}
 	return dst

@@ -98,6 +98,9 @@ type Schema struct {
 	Singleton bool
 
 	index     map[string]int // lower-case name -> position in Props
+	stored    map[string]int // exact name of a stored property -> position in Props
+	computed  []int          // positions of the computed and copied properties
+	defaults  Object         // every property's default, in order
 	opathOnce sync.Once
 	opath     opath.Schema
 }
@@ -372,6 +375,16 @@ func buildSchema(f *schemaFile, fragments map[string][]member) (*Schema, error) 
 		p.out = p.property(p.def)
 		s.index[key] = len(s.Props)
 		s.Props = append(s.Props, p)
+	}
+	s.stored = map[string]int{}
+	for i := range s.Props {
+		p := &s.Props[i]
+		s.defaults = append(s.defaults, p.out)
+		if p.Stored() {
+			s.stored[p.Name] = i
+		} else {
+			s.computed = append(s.computed, i)
+		}
 	}
 	for n := range f.Types {
 		if _, ok := s.index[strings.ToLower(n)]; !ok {
