@@ -43,7 +43,10 @@ var recipientClass = class{
 			}
 		}
 		add(spaceRecipientAlias, "Alias")
-		add(spaceUPN, "UserPrincipalName")
+		// A UPN that is one of the addresses resolves through the address already.
+		if upn, _ := o.Props["UserPrincipalName"].(string); upn != "" && !seen[strings.ToLower(store.ProxyKey(upn).Value)] {
+			keys = append(keys, store.Key{Space: spaceUPN, Value: upn})
+		}
 		add(spaceExternalID, "ExternalDirectoryObjectId")
 		return keys
 	},

@@ -178,9 +178,14 @@ func (s *Server) singleton(ctx context.Context, t store.Tenant, sc *Schema) (sto
 }
 
 // directoryObjects are the objects of a class that the directory already holds: the accepted
-// domains of the tenant (the ones Entra ID verified).
+// domains of the tenant (the ones Entra ID verified), and recipients written by the store's
+// recipient API (tenants seeded with it, data folders of earlier versions).
 func (s *Server) directoryObjects(ctx context.Context, t store.Tenant, cls string) ([]store.Object, error) {
-	if cls != "AcceptedDomain" {
+	switch cls {
+	case "Recipient":
+		return s.legacyRecipients(ctx, t)
+	case "AcceptedDomain":
+	default:
 		return nil, nil
 	}
 	domains, err := s.cfg.Store.AcceptedDomains(ctx, t.ID)
@@ -201,4 +206,55 @@ func (s *Server) directoryObjects(ctx context.Context, t store.Tenant, cls strin
 		out = append(out, o)
 	}
 	return out, nil
+}
+
+// legacyRecipients converts the tenant's recipients of the store's recipient table into
+// objects.
+func (s *Server) legacyRecipients(ctx context.Context, t store.Tenant) ([]store.Object, error) {
+	var out []store.Object
+	after := ""
+	for {
+		page, next, err := s.cfg.Store.Recipients(ctx, store.RecipientQuery{TenantID: t.ID, After: after, Limit: 5000})
+		if err != nil {
+			return nil, err
+		}
+		for i := range page {
+			out = append(out, RecipientObject(&page[i]))
+		}
+		if next == "" {
+			return out, nil
+		}
+		after = next
+	}
+}
+
+// RecipientObject is a recipient of the store's recipient API as an Exchange object.
+func RecipientObject(r *store.Recipient) store.Object {
+	o := store.Object{TenantID: r.TenantID, Type: "Recipient", ID: r.GUID, Name: r.Name,
+		WhenCreated: r.WhenCreated, WhenChanged: r.WhenChanged, Props: make(map[string]any, 16+len(r.Extra))}
+	for k, v := range r.Extra {
+		if k != "OrganizationalUnit" {
+			o.Props[k] = v
+		}
+	}
+	for k, v := range map[string]string{"Alias": r.Alias, "DisplayName": r.DisplayName, "FirstName": r.FirstName, "LastName": r.LastName,
+		"UserPrincipalName": r.UserPrincipalName, "PrimarySmtpAddress": r.PrimarySMTPAddress, "RecipientType": r.RecipientType,
+		"RecipientTypeDetails": r.RecipientTypeDetails, "Database": r.Database, "ExternalDirectoryObjectId": r.ExternalDirectoryObjectID} {
+		if v != "" {
+			o.Props[k] = v
+		}
+	}
+	if len(r.EmailAddresses) > 0 {
+		o.Props["EmailAddresses"] = r.EmailAddresses
+	}
+	if isMailboxType(r.RecipientTypeDetails) {
+		o.Props["ProhibitSendQuota"] = r.ProhibitSendQuotaBytes
+		o.Props["ProhibitSendReceiveQuota"] = r.ProhibitSendReceiveBytes
+		o.Props["IssueWarningQuota"] = r.IssueWarningQuotaBytes
+	}
+	if r.HiddenFromAddressLists {
+		o.Props["HiddenFromAddressListsEnabled"] = true
+	}
+	o.Keys = recipientClass.keys(&o)
+	return o
 }
