@@ -75,6 +75,19 @@ func (s *Server) ensureDefaults(ctx context.Context, t store.Tenant, cls string)
 	if _, done := s.defaults.Load(key); done {
 		return nil
 	}
+	// One writer at a time, and none once a read shows the marker: the first cmdlets of a
+	// tenant arrive together.
+	s.defaultsMu.Lock()
+	defer s.defaultsMu.Unlock()
+	if _, done := s.defaults.Load(key); done {
+		return nil
+	}
+	if found, err := s.cfg.Store.Resolve(ctx, t.ID, []string{defaultsMarker}, []string{defaultsMarker}, cls); err != nil {
+		return err
+	} else if len(found) > 0 {
+		s.defaults.Store(key, true)
+		return nil
+	}
 	all, err := tenantDefaults()
 	if err != nil {
 		return err

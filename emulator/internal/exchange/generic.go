@@ -512,17 +512,19 @@ func genericNew(s *Schema, h hooks) func(context.Context, *Invocation) (*Result,
 			return nil, nil
 		}
 		var created store.Object
-		err := inv.Store.Tx(ctx, func(tx store.Objects) error {
-			c.tx = tx
-			var err error
-			if created, err = tx.Create(ctx, o); err != nil {
-				return err
-			}
-			if h.done != nil {
+		var err error
+		if h.done == nil {
+			created, err = inv.Store.Create(ctx, o)
+		} else {
+			err = inv.Store.Tx(ctx, func(tx store.Objects) error {
+				c.tx = tx
+				var err error
+				if created, err = tx.Create(ctx, o); err != nil {
+					return err
+				}
 				return h.done(ctx, c, &created)
-			}
-			return nil
-		})
+			})
+		}
 		c.tx = inv.Store
 		if err != nil {
 			return nil, c.conflict(&o, err)
