@@ -68,6 +68,12 @@ var relationCmdlets = map[string]func(context.Context, *Invocation) (*Result, er
 	"Get-RecipientPermission":        getRecipientPermission,
 	"Add-RecipientPermission":        changeRecipientPermission(true),
 	"Remove-RecipientPermission":     changeRecipientPermission(false),
+	"Get-MailboxFolderStatistics":    getFolderStatistics,
+	"Get-MailboxFolderPermission":    getFolderPermission,
+	"Add-MailboxFolderPermission":    addFolderPermission,
+	"Get-InboxRule":                  getMailboxItems("InboxRule", func() *Schema { return schema("InboxRule") }),
+	"Get-MobileDevice":               getMailboxItems("MobileDevice", func() *Schema { return schema("MobileDevice") }),
+	"Get-MessageTraceV2":             getMessageTrace,
 }
 
 // cmdletHooks are the cmdlets that do more than their verb's generic behaviour.
