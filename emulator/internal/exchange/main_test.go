@@ -99,8 +99,8 @@ func seedFabrikam(ctx context.Context, s store.Store) error {
 				"ExternalDirectoryObjectId": uuid.NewSHA1(uuid.NameSpaceOID, []byte("ext"+alias)).String(),
 				"Alias":                     alias, "DisplayName": fmt.Sprintf("User %04d", i), "FirstName": "User", "LastName": fmt.Sprintf("%04d", i),
 				"UserPrincipalName": primary, "PrimarySmtpAddress": primary,
-				"EmailAddresses":    []string{"SMTP:" + primary, "smtp:" + alias + "@" + fabrikamName},
-				"RecipientType":     "UserMailbox", "RecipientTypeDetails": "UserMailbox", "Database": "EURPR01DG123-db456",
+				"EmailAddresses": []string{"SMTP:" + primary, "smtp:" + alias + "@" + fabrikamName},
+				"RecipientType":  "UserMailbox", "RecipientTypeDetails": "UserMailbox", "Database": "EURPR01DG123-db456",
 				"DistinguishedName": "CN=" + alias + ",OU=" + fabrikamName + ",OU=Microsoft Exchange Hosted Organizations,DC=EURPR01A001,DC=PROD,DC=OUTLOOK,DC=COM",
 				"Department":        "Finance",
 			}}
