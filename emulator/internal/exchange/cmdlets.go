@@ -90,6 +90,38 @@ var cmdletHooks = map[string]hooks{
 	"New-DistributionGroup": newDistributionGroupHooks,
 	"New-MailContact":       newMailContactHooks,
 	"New-MailUser":          newMailUserHooks,
+
+	"Get-RetentionCompliancePolicy": {query: teamsPolicyQuery},
+	"Get-ComplianceSearch":          {query: searchCaseQuery},
+}
+
+// teamsPolicyQuery is Get-RetentionCompliancePolicy's -TeamsPolicyOnly and -ExcludeTeamsPolicy.
+func teamsPolicyQuery(_ context.Context, c *task, q *store.ListQuery) error {
+	only, _ := c.take("TeamsPolicyOnly")
+	exclude, _ := c.take("ExcludeTeamsPolicy")
+	if only != true && exclude != true {
+		return nil
+	}
+	q.Filter = &store.Filter{Match: func(o *store.Object) (bool, error) {
+		teams, _ := o.Props["TeamsPolicy"].(bool)
+		return teams == (only == true), nil
+	}}
+	return nil
+}
+
+// searchCaseQuery: without -Case a listing leaves out the searches of eDiscovery cases, as the
+// service does; -Case lists that case's.
+func searchCaseQuery(_ context.Context, c *task, q *store.ListQuery) error {
+	v, _ := c.take("Case")
+	want, _ := v.(string)
+	if c.Params.Has("Identity") {
+		return nil // -Identity finds a search of any case
+	}
+	q.Filter = &store.Filter{Match: func(o *store.Object) (bool, error) {
+		got, _ := o.Props["Case"].(string)
+		return strings.EqualFold(got, want), nil
+	}}
+	return nil
 }
 
 // recipientTypeQuery narrows a recipient listing to -RecipientTypeDetails (or, without it, to

@@ -111,6 +111,7 @@ var computes = map[string]computeFunc{
 	"organizationId":     func(r *render, p *prop) Property { return Str(p.Name, r.org.orgID) },
 	"organizationalUnit": func(r *render, p *prop) Property { return Str(p.Name, r.org.ou) },
 	"originatingServer":  func(r *render, p *prop) Property { return Str(p.Name, r.org.dc) },
+	"complianceId":       func(r *render, p *prop) Property { return Str(p.Name, r.org.ou+"/Configuration/"+r.o.Name) },
 	"tenantName":         func(r *render, p *prop) Property { return Str(p.Name, r.org.tenant.Name) },
 	"tenantDisplayName": func(r *render, p *prop) Property {
 		if r.org.tenant.DisplayName != "" {
@@ -202,8 +203,12 @@ func (r *render) dn() string {
 	if r.s.Container == "" {
 		return "CN=" + escapeRDN(r.o.Name) + r.org.dnSuffix
 	}
-	if r.s.Container == "." {
+	switch r.s.Container {
+	case ".":
 		return r.org.configDN
+	case "compliance": // policies of Security & Compliance live in the tenant's configuration unit
+		return "CN=" + escapeRDN(r.o.Name) + ",CN=Configuration,CN=" + r.org.root +
+			strings.TrimPrefix(r.org.dnSuffix, ",OU="+r.org.root)
 	}
 	return "CN=" + escapeRDN(r.o.Name) + "," + r.s.Container + "," + r.org.configDN
 }

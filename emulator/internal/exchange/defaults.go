@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/exoctl/exoctl/emulator/internal/store"
 )
@@ -109,11 +111,14 @@ func (s *Server) ensureDefaults(ctx context.Context, t store.Tenant, cls string)
 			return err
 		}
 		objs := imported
-		for _, d := range defs {
+		for i, d := range defs {
 			o, err := d.object(t, g)
 			if err != nil {
 				return err
 			}
+			// Created in the fixture's order, a second apart, as the service made them.
+			o.WhenCreated = o.WhenCreated.Add(time.Duration(i) * time.Second)
+			o.WhenChanged = o.WhenCreated
 			objs = append(objs, o)
 		}
 		for _, o := range objs {
@@ -138,12 +143,19 @@ func (d tenantDefault) object(t store.Tenant, g *org) (store.Object, error) {
 	if display == "" {
 		display = t.Name
 	}
-	expand := strings.NewReplacer("{tenant}", t.Name, "{tenantDash}", strings.ReplaceAll(t.Name, ".", "-"),
-		"{tenantLabel}", label, "{displayName}", display).Replace
-	o := store.Object{TenantID: t.ID, Type: d.schema.Class, Props: map[string]any{}}
-	if !t.CreatedAt.IsZero() {
-		o.WhenCreated, o.WhenChanged = t.CreatedAt, t.CreatedAt
+	names := strings.NewReplacer("{tenant}", t.Name, "{tenantDash}", strings.ReplaceAll(t.Name, ".", "-"),
+		"{tenantLabel}", label, "{displayName}", display)
+	expand := func(s string) string {
+		s = defaultRef.ReplaceAllStringFunc(s, func(m string) string {
+			return derivedGUID(strings.TrimSuffix(strings.TrimPrefix(m, "{id:"), "}"), t.ID)
+		})
+		return names.Replace(s)
 	}
+	o := store.Object{TenantID: t.ID, Type: d.schema.Class, Props: map[string]any{}, WhenCreated: t.CreatedAt}
+	if o.WhenCreated.IsZero() {
+		o.WhenCreated = time.Now().UTC().Truncate(time.Second)
+	}
+	o.WhenChanged = o.WhenCreated
 	for k, v := range d.props {
 		p, _ := d.schema.Prop(k)
 		switch x := v.(type) {
@@ -174,6 +186,10 @@ func (d tenantDefault) object(t store.Tenant, g *org) (store.Object, error) {
 	o.Keys = classOf(d.schema.Class).keys(&o)
 	return o, nil
 }
+
+// defaultRef is a reference to another default in a fixture's string: {id:Class/Name} is the
+// GUID of that default in the tenant.
+var defaultRef = regexp.MustCompile(`\{id:[^}]+\}`)
 
 // singleton returns the tenant's one object of a singleton schema.
 func (s *Server) singleton(ctx context.Context, t store.Tenant, sc *Schema) (store.Object, error) {

@@ -70,7 +70,7 @@ func genericGet(s *Schema, h hooks) func(context.Context, *Invocation) (*Result,
 		if err := inv.srv.ensureDefaults(ctx, inv.Tenant, s.Class); err != nil {
 			return nil, err
 		}
-		q := store.ListQuery{TenantID: inv.Tenant.ID, Types: []string{s.Class}, After: inv.After, Limit: inv.Limit}
+		q := store.ListQuery{TenantID: inv.Tenant.ID, Types: []string{s.Class}, After: inv.After, Limit: inv.Limit, OrderBy: s.Order}
 		for prop, values := range s.Where {
 			q.In = append(q.In, store.PropIn{Prop: prop, Values: values})
 		}

@@ -96,6 +96,9 @@ type Schema struct {
 	// Singleton types have one object per tenant (OrganizationConfig, TransportConfig): their
 	// Set- needs no -Identity.
 	Singleton bool
+	// Order is what listings sort by: a property (Priority) or a store field (@WhenCreated);
+	// empty is the name.
+	Order string
 
 	index     map[string]int // lower-case name -> position in Props
 	stored    map[string]int // exact name of a stored property -> position in Props
@@ -127,6 +130,7 @@ type schemaFile struct {
 	Enums          map[string][]string `json:"enums"`
 	Cmdlets        map[string]string   `json:"cmdlets"`
 	Singleton      bool                `json:"singleton"`
+	Order          string              `json:"order"`
 	Properties     json.RawMessage     `json:"properties"`
 }
 
@@ -281,7 +285,7 @@ var bytesDisplay = regexp.MustCompile(`^[0-9.]+ [KMGTP]?B \([0-9,]+ bytes\)$`)
 
 func buildSchema(f *schemaFile, fragments map[string][]member) (*Schema, error) {
 	s := &Schema{Name: f.Name, Class: f.Class, Identity: f.Identity, Container: f.Container,
-		ObjectClass: f.ObjectClass, ObjectCategory: f.ObjectCategory, Where: f.Where, Cmdlets: f.Cmdlets, Singleton: f.Singleton,
+		ObjectClass: f.ObjectClass, ObjectCategory: f.ObjectCategory, Where: f.Where, Cmdlets: f.Cmdlets, Singleton: f.Singleton, Order: f.Order,
 		index: map[string]int{}}
 	if s.Name == "" {
 		return nil, fmt.Errorf("no name")

@@ -35,7 +35,7 @@ func TestSchemas(t *testing.T) {
 			if v, _ := obj.Get("Name"); v != o.Name {
 				t.Errorf("%s %s: Name %v", d.schema.Name, o.Name, v)
 			}
-			if v, _ := obj.Get("DistinguishedName"); !strings.HasPrefix(v.(string), "CN=") {
+			if v, ok := obj.Get("DistinguishedName"); ok && !strings.HasPrefix(v.(string), "CN=") {
 				t.Errorf("%s %s: DistinguishedName %v", d.schema.Name, o.Name, v)
 			}
 			n++
