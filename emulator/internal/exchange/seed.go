@@ -142,8 +142,8 @@ func (g *seedGenerator) keyed(o store.Object) store.Object {
 	return o
 }
 
-// generatedMailbox makes mailbox number i: in the demo's range a fixed mix (12 shared, 8 rooms,
-// 4 equipment), beyond it about 4% shared, 1.5% rooms and 0.5% equipment.
+// generatedMailbox makes mailbox number i: in the demo's range a fixed mix (12 shared,
+// 4 equipment, 9 rooms), beyond it about 4% shared, 1.5% rooms and 0.5% equipment.
 func (g *seedGenerator) generatedMailbox(i int) store.Object {
 	kind := "UserMailbox"
 	if i < g.f.Mix.DemoMailboxes {
