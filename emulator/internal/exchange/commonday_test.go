@@ -13,6 +13,7 @@ import (
 // As granted, people added to a distribution group, quotas changed, a transport rule written;
 // removing a mailbox takes its permissions and memberships with it.
 func TestAdminDay(t *testing.T) {
+	t.Parallel()
 	e, _ := mutableEnv(t)
 	if err := Seed(context.Background(), e.ex.cfg.Store, store.SeedDemo); err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 // different property, all answered 200: every change is there afterwards (each call is one
 // read-modify-write transaction, none overwrites another's).
 func TestConcurrentSetMailbox(t *testing.T) {
+	t.Parallel()
 	e, _ := mutableEnv(t)
 	e.newShared("Busy Mailbox", nil)
 	changes := map[string]any{
@@ -66,6 +67,7 @@ func TestConcurrentSetMailbox(t *testing.T) {
 // TestConcurrentNewMailbox: 20 New-Mailbox calls at once with one name create exactly one
 // mailbox; the others get the service's already-exists error, and no address is held twice.
 func TestConcurrentNewMailbox(t *testing.T) {
+	t.Parallel()
 	e, _ := mutableEnv(t)
 	var wg sync.WaitGroup
 	var mu sync.Mutex

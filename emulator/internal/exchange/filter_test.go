@@ -8,6 +8,7 @@ import (
 // TestFilter: -Filter on stored properties (pushed down to SQL), computed ones (evaluated per
 // object) and defaults, and the service's error for a property that does not exist.
 func TestFilter(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	count := func(cmdlet, filter string) int {
 		t.Helper()

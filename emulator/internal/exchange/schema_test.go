@@ -10,6 +10,7 @@ import (
 // TestSchemas: every schema and tenant default loads, and every default prints through its
 // schema with the properties in schema order, the computed ones filled in.
 func TestSchemas(t *testing.T) {
+	t.Parallel()
 	ss, err := builtinSchemas()
 	if err != nil {
 		t.Fatal(err)
@@ -53,6 +54,7 @@ func TestSchemas(t *testing.T) {
 
 // TestWords: confirmation messages spell type names as the service does.
 func TestWords(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{"TransportRule": "transport rule", "AcceptedDomain": "accepted domain",
 		"HostedContentFilterPolicy": "hosted content filter policy", "DkimSigningConfig": "dkim signing config"} {
 		if got := words(in); got != want {

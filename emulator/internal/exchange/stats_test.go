@@ -8,6 +8,7 @@ import (
 // TestMailboxContents: statistics and folders are plausible, the same on every call, and the
 // folders add up to the mailbox; folder permissions start with Default and Anonymous.
 func TestMailboxContents(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	get := func(cmdlet string, params map[string]any) []map[string]any {
 		t.Helper()
@@ -53,6 +54,7 @@ func TestMailboxContents(t *testing.T) {
 
 // TestFolderPermission: Add-MailboxFolderPermission grants a role once; Get shows it.
 func TestFolderPermission(t *testing.T) {
+	t.Parallel()
 	e, _ := mutableEnv(t)
 	e.newShared("Team Calendar", nil)
 	e.newShared("Planner", nil)
