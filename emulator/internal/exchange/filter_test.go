@@ -23,9 +23,9 @@ func TestFilter(t *testing.T) {
 		want           int
 	}{
 		{"Get-Mailbox", "RecipientTypeDetails -eq 'SharedMailbox'", 12},
-		{"Get-Mailbox", "IsShared -eq $true", 12},                              // computed
+		{"Get-Mailbox", "IsShared -eq $true", 12}, // computed
 		{"Get-Mailbox", "{ RecipientTypeDetails -eq 'RoomMailbox' -and ResourceType -eq 'Room' }", 9},
-		{"Get-Mailbox", "AuditEnabled -eq $false", 0},                          // a default
+		{"Get-Mailbox", "AuditEnabled -eq $false", 0}, // a default
 		{"Get-Mailbox", "PrimarySmtpAddress -like 'admin@*'", 1},
 		{"Get-Mailbox", "EmailAddresses -like '*@contoso.onmicrosoft.com' -and -not (RecipientTypeDetails -ne 'EquipmentMailbox')", 4},
 		{"Get-Recipient", "RecipientType -eq 'MailContact'", 15},
