@@ -14,8 +14,8 @@ import (
 func Cmdlets() *Registry {
 	r := NewRegistry()
 	HandleSchemas(r)
-	for name, run := range relationCmdlets {
-		r.Handle(name, Handler{Run: run})
+	for name, c := range relationCmdlets {
+		r.Handle(name, Handler{Run: c.run, Emulated: c.params})
 	}
 	return r
 }
@@ -52,47 +52,84 @@ func HandleSchemas(r *Registry) {
 			default:
 				panic("exchange: schema " + s.Name + ": unknown role of " + name)
 			}
-			r.Handle(name, Handler{Run: run, Values: cmdletValues[name]})
+			r.Handle(name, Handler{Run: run, Values: cmdletValues[name], Emulated: emulated(r, name, s, h)})
 		}
 	}
 }
 
-// relationCmdlets are the cmdlets of relations between recipients (relations.go).
-var relationCmdlets = map[string]func(context.Context, *Invocation) (*Result, error){
-	"Add-DistributionGroupMember":    addGroupMember,
-	"Remove-DistributionGroupMember": removeGroupMember,
-	"Get-DistributionGroupMember":    getGroupMembers,
-	"Get-MailboxPermission":          getMailboxPermission,
-	"Add-MailboxPermission":          addMailboxPermission,
-	"Remove-MailboxPermission":       removeMailboxPermission,
-	"Get-RecipientPermission":        getRecipientPermission,
-	"Add-RecipientPermission":        changeRecipientPermission(true),
-	"Remove-RecipientPermission":     changeRecipientPermission(false),
-	"Get-MailboxFolderStatistics":    getFolderStatistics,
-	"Get-MailboxFolderPermission":    getFolderPermission,
-	"Add-MailboxFolderPermission":    addFolderPermission,
-	"Get-InboxRule":                  getMailboxItems("InboxRule", func() *Schema { return schema("InboxRule") }),
-	"Get-MobileDevice":               getMailboxItems("MobileDevice", func() *Schema { return schema("MobileDevice") }),
-	"Get-MessageTraceV2":             getMessageTrace,
+// emulated lists the parameters a schema cmdlet implements: -Identity, -Filter of a Get-, the
+// stored properties a Set- or New- assigns, and its hooks' own; the binder answers 501 for the
+// others rather than ignore them.
+func emulated(r *Registry, name string, s *Schema, h hooks) []string {
+	cmd := r.Lookup(name).Command()
+	names := append([]string{"Identity"}, h.params...)
+	switch s.Cmdlets[name] {
+	case "get":
+		names = append(names, "Filter")
+	case "set", "new":
+		names = append(names, "Name")
+		for i := range s.Props {
+			if s.Props[i].Stored() {
+				names = append(names, s.Props[i].Name)
+			}
+		}
+	}
+	out := []string{}
+	for _, n := range names {
+		if cmd.Param(n) != nil && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// relationCmdlets are the cmdlets of relations between recipients (relations.go) and of what
+// mailboxes hold (stats.go), with the parameters each implements.
+var relationCmdlets = map[string]struct {
+	run    func(context.Context, *Invocation) (*Result, error)
+	params []string
+}{
+	"Add-DistributionGroupMember":    {addGroupMember, []string{"Identity", "Member", "BypassSecurityGroupManagerCheck"}},
+	"Remove-DistributionGroupMember": {removeGroupMember, []string{"Identity", "Member", "BypassSecurityGroupManagerCheck"}},
+	"Get-DistributionGroupMember":    {getGroupMembers, []string{"Identity"}},
+	"Get-MailboxPermission":          {getMailboxPermission, []string{"Identity", "User", "Owner"}},
+	"Add-MailboxPermission":          {addMailboxPermission, []string{"Identity", "User", "AccessRights", "InheritanceType", "AutoMapping"}},
+	"Remove-MailboxPermission":       {removeMailboxPermission, []string{"Identity", "User", "AccessRights", "InheritanceType"}},
+	"Get-RecipientPermission":        {getRecipientPermission, []string{"Identity", "Trustee"}},
+	"Add-RecipientPermission":        {changeRecipientPermission(true), []string{"Identity", "Trustee", "AccessRights"}},
+	"Remove-RecipientPermission":     {changeRecipientPermission(false), []string{"Identity", "Trustee", "AccessRights"}},
+	"Get-MailboxFolderStatistics":    {getFolderStatistics, []string{"Identity", "FolderScope"}},
+	"Get-MailboxFolderPermission":    {getFolderPermission, []string{"Identity"}},
+	"Add-MailboxFolderPermission":    {addFolderPermission, []string{"Identity", "User", "AccessRights"}},
+	"Get-InboxRule":                  {getMailboxItems("InboxRule", func() *Schema { return schema("InboxRule") }), []string{"Identity", "Mailbox"}},
+	"Get-MobileDevice":               {getMailboxItems("MobileDevice", func() *Schema { return schema("MobileDevice") }), []string{"Identity", "Mailbox"}},
+	// No mail flows through the emulator: any of these filters finds nothing, as the service
+	// finds nothing where no mail went.
+	"Get-MessageTraceV2": {getMessageTrace, []string{"StartDate", "EndDate", "SenderAddress", "RecipientAddress", "Status", "MessageId", "Subject", "SubjectFilterType", "FromIP", "ToIP"}},
 }
 
 // cmdletHooks are the cmdlets that do more than their verb's generic behaviour.
 var cmdletHooks = map[string]hooks{
-	"Get-Mailbox":    {query: recipientTypeQuery(defaultMailboxTypes)},
-	"Get-Recipient":  {query: recipientTypeQuery(nil)},
+	"Get-Mailbox":    {query: recipientTypeQuery(defaultMailboxTypes), params: []string{"RecipientTypeDetails"}},
+	"Get-Recipient":  {query: recipientTypeQuery(nil), params: []string{"RecipientTypeDetails"}},
 	"Set-Mailbox":    mailboxHooks,
 	"New-Mailbox":    newMailboxHooks,
 	"Remove-Mailbox": removeMailboxHooks,
-	"Get-User":       {query: recipientTypeQuery([]string{"UserMailbox", "SharedMailbox", "RoomMailbox", "EquipmentMailbox", "MailUser", "GuestMailUser", "User", "DisabledUser"})},
-	"Set-User":       {},
-	"Set-CASMailbox": {},
+	"Get-User": {query: recipientTypeQuery([]string{"UserMailbox", "SharedMailbox", "RoomMailbox", "EquipmentMailbox", "MailUser", "GuestMailUser", "User", "DisabledUser"}),
+		params: []string{"RecipientTypeDetails"}},
 
 	"New-DistributionGroup": newDistributionGroupHooks,
 	"New-MailContact":       newMailContactHooks,
 	"New-MailUser":          newMailUserHooks,
 
-	"Get-RetentionCompliancePolicy": {query: teamsPolicyQuery},
-	"Get-ComplianceSearch":          {query: searchCaseQuery},
+	// Display switches change what the service computes for each object, not which objects
+	// are listed.
+	"Get-Label":               {params: []string{"IncludeDetailedLabelActions", "SkipValidations"}},
+	"Get-LabelPolicy":         {params: []string{"ForceValidate"}},
+	"Get-DlpCompliancePolicy": {params: []string{"DistributionDetail", "ForceValidate", "IncludeExtendedProperties", "IncludeRulesMetadata"}},
+	"Get-RetentionCompliancePolicy": {query: teamsPolicyQuery, params: []string{"TeamsPolicyOnly", "ExcludeTeamsPolicy",
+		"DistributionDetail", "ErrorPolicyOnly", "IncludeTestModeResults", "PriorityCleanup", "RetentionRuleTypes"}},
+	"Get-ComplianceSearch": {query: searchCaseQuery, params: []string{"Case"}},
 }
 
 // teamsPolicyQuery is Get-RetentionCompliancePolicy's -TeamsPolicyOnly and -ExcludeTeamsPolicy.

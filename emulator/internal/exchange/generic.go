@@ -33,6 +33,9 @@ type hooks struct {
 	done func(ctx context.Context, c *task, o *store.Object) error
 	// confirm is the ShouldProcess message; default "<Verb>ing <type> "<name>"."
 	confirm func(c *task, o *store.Object) string
+	// params are the parameters the hooks implement (beyond -Identity, -Filter and the ones
+	// named like a stored property).
+	params []string
 }
 
 // task is one run of a generic cmdlet: the invocation, its schema and the parameters left to

@@ -148,7 +148,7 @@ const (
 )
 
 // mailboxHooks are Set-Mailbox's and New-Mailbox's behaviour.
-var mailboxHooks = hooks{apply: applyMailbox, check: checkMailbox}
+var mailboxHooks = hooks{apply: applyMailbox, check: checkMailbox, params: []string{"Type"}}
 
 func applyMailbox(ctx context.Context, c *task, o *store.Object) error {
 	if v, ok := c.take("Type"); ok {
@@ -354,8 +354,9 @@ func (c *task) editAddresses(ctx context.Context, o *store.Object, v any) error 
 // newMailboxHooks are New-Mailbox's behaviour: the kind of mailbox from its switches, the alias
 // and addresses from the name, the properties a new mailbox starts with.
 var newMailboxHooks = hooks{
-	apply: applyNewMailbox,
-	check: checkMailbox,
+	apply:  applyNewMailbox,
+	params: []string{"Shared", "Room", "Equipment", "MicrosoftOnlineServicesID", "Password", "ResetPasswordOnNextLogon"},
+	check:  checkMailbox,
 	confirm: func(c *task, o *store.Object) string {
 		return fmt.Sprintf("Creating mailbox \"%s\" with User Principal Name \"%s\" in Organizational Unit \"%s\".", o.Name, o.Props["UserPrincipalName"], c.org.ou)
 	},
@@ -453,6 +454,7 @@ func applyNewMailbox(ctx context.Context, c *task, o *store.Object) error {
 // removeMailboxHooks: Remove-Mailbox's confirmation names the account it deletes; the store
 // deletes the mailbox's permissions and memberships with it (their references cascade).
 var removeMailboxHooks = hooks{
+	params: []string{"PermanentlyDelete"},
 	confirm: func(c *task, o *store.Object) string {
 		return fmt.Sprintf("Removing mailbox \"%s\" will remove the Windows Live ID \"%s\" and mark the mailbox and the associated Windows Live ID for deletion.", o.Name, o.Props["UserPrincipalName"])
 	},

@@ -78,6 +78,7 @@ func (c *task) external() (string, error) {
 }
 
 var newDistributionGroupHooks = hooks{
+	params: []string{"Type", "RoomList", "Members", "ManagedBy"},
 	apply: func(ctx context.Context, c *task, o *store.Object) error {
 		typ, details := "MailUniversalDistributionGroup", "MailUniversalDistributionGroup"
 		if v, _ := c.take("Type"); strings.EqualFold(fmt.Sprint(v), "Security") {
@@ -123,7 +124,7 @@ var newDistributionGroupHooks = hooks{
 	},
 }
 
-var newMailContactHooks = hooks{apply: func(ctx context.Context, c *task, o *store.Object) error {
+var newMailContactHooks = hooks{params: []string{"ExternalEmailAddress"}, apply: func(ctx context.Context, c *task, o *store.Object) error {
 	addr, err := c.external()
 	if err != nil {
 		return err
@@ -135,7 +136,7 @@ var newMailContactHooks = hooks{apply: func(ctx context.Context, c *task, o *sto
 	return nil
 }}
 
-var newMailUserHooks = hooks{apply: func(ctx context.Context, c *task, o *store.Object) error {
+var newMailUserHooks = hooks{params: []string{"ExternalEmailAddress", "MicrosoftOnlineServicesID", "Password"}, apply: func(ctx context.Context, c *task, o *store.Object) error {
 	addr, err := c.external()
 	if err != nil {
 		return err
