@@ -522,8 +522,11 @@ func seedOnce(ctx context.Context, s store.Store, dir, seed string, p *pki) ([]T
 		if !empty {
 			return nil, fmt.Errorf("the database in %s has data but %s is missing: delete the folder to start afresh", dir, seedFile)
 		}
-		res, err := store.Seed(ctx, s, store.SeedOptions{Seed: seed, AppCertificateDER: p.appCert.Raw})
+		res, err := store.Seed(ctx, s, store.SeedOptions{Seed: seed, AppCertificateDER: p.appCert.Raw, SkipRecipients: true})
 		if err != nil {
+			return nil, fmt.Errorf("seed the emulator: %w", err)
+		}
+		if err := exchange.Seed(ctx, s, seed); err != nil {
 			return nil, fmt.Errorf("seed the emulator: %w", err)
 		}
 		sha1Sum, _ := token.Thumbprints(p.appCert.Raw)

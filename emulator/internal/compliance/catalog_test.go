@@ -19,7 +19,7 @@ func TestComplianceCatalog(t *testing.T) {
 		status int
 		detail string
 	}{
-		{"Get-DlpComplianceRule", nil, 501, "CmdletNotEmulated|Exoctl.Emulator.CmdletNotEmulatedException|The cmdlet 'Get-DlpComplianceRule' is a real Security & Compliance cmdlet and its parameters are valid, but the exoctl emulator does not emulate it yet."},
+		{"Get-CaseHoldPolicy", nil, 501, "CmdletNotEmulated|Exoctl.Emulator.CmdletNotEmulatedException|The cmdlet 'Get-CaseHoldPolicy' is a real Security & Compliance cmdlet and its parameters are valid, but the exoctl emulator does not emulate it yet."},
 		{"Get-Mailbox", nil, 403, "CommandNotFoundException|"},
 		{"Get-Label", map[string]any{"IncludeDetailedLabelActions": true}, 200, ""},
 		{"Get-Label", map[string]any{"ValidateContentTypeRemoval": true}, 501, "ParameterNotEmulated|"},

@@ -91,7 +91,7 @@ func TestImpactFromVerb(t *testing.T) {
 		t.Error("an explicit impact must win")
 	}
 	r := NewRegistry()
-	r.Handle("Remove-Mailbox", Handler{Run: removeMailbox})
+	r.Handle("Remove-Mailbox", Handler{Run: genericRemove(schema("Mailbox"), removeMailboxHooks)})
 	if c := r.Lookup("remove-mailbox"); !c.HighImpact || !c.ShouldProcess || c.ReadOnly || !c.Emulated() {
 		t.Errorf("Remove-Mailbox %+v", c)
 	}

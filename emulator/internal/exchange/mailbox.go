@@ -2,7 +2,6 @@ package exchange
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"math"
@@ -11,17 +10,17 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/exoctl/exoctl/emulator/internal/store"
 )
 
-// The state-changing mailbox cmdlets: Set-Mailbox, New-Mailbox (shared, room and equipment
-// mailboxes, as the cloud allows) and Remove-Mailbox. Each validates everything first, then asks
-// ShouldProcess (so -Confirm and -WhatIf answer with the message and change nothing, PROTOCOL.md
-// §1), then writes the store.
+// What mailboxes do beyond storing properties: New-Mailbox derives the alias, the primary
+// SMTP address and the initial domain's address from the name, Set-Mailbox -EmailAddresses
+// keeps exactly one primary SMTP address in accepted domains, -Type converts the recipient
+// type, quotas keep their order. Unique names and addresses are the store's keys, checked in
+// the write's transaction.
 
 // mailboxConversions are Set-Mailbox -Type values (ConvertibleMailboxSubType) and the
 // RecipientTypeDetails each gives.
@@ -48,140 +47,6 @@ func errProxyInUse(address, owner string) *Error {
 func errNameInUse(name string) *Error {
 	return &Error{Status: http.StatusBadRequest, Code: "BadRequest", ErrorID: "Ex5C7E19", Class: classExists,
 		Text: fmt.Sprintf("The name \"%s\" is already being used. Please try another name.", name)}
-}
-
-// findMailbox resolves -Identity to a mailbox: other recipients are not found, as in Exchange.
-func (inv *Invocation) findMailbox(ctx context.Context) (store.Recipient, error) {
-	id := strings.TrimSpace(inv.Params.String("Identity"))
-	r, err := inv.Store.FindRecipient(ctx, inv.Tenant.ID, id)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return r, inv.NotFound(id)
-	case errors.Is(err, store.ErrAmbiguous):
-		return r, errAmbiguous(id)
-	case err != nil:
-		return r, err
-	}
-	if !isMailboxType(r.RecipientTypeDetails) {
-		return r, inv.NotFound(id)
-	}
-	return r, nil
-}
-
-func setMailbox(ctx context.Context, inv *Invocation) (*Result, error) {
-	r, err := inv.findMailbox(ctx)
-	if err != nil {
-		return nil, err
-	}
-	p := inv.Params
-	orig := cloneRecipient(r)
-	if r.Extra == nil {
-		r.Extra = map[string]any{}
-	}
-	if p.Has("DisplayName") {
-		r.DisplayName = p.String("DisplayName")
-	}
-	if p.Has("HiddenFromAddressListsEnabled") {
-		r.HiddenFromAddressLists = p.Switch("HiddenFromAddressListsEnabled")
-	}
-	for _, q := range []struct {
-		name string
-		dst  *int64
-	}{
-		{"ProhibitSendQuota", &r.ProhibitSendQuotaBytes},
-		{"ProhibitSendReceiveQuota", &r.ProhibitSendReceiveBytes},
-		{"IssueWarningQuota", &r.IssueWarningQuotaBytes},
-	} {
-		size, ok := p.ByteSize(q.name)
-		if !ok {
-			continue
-		}
-		*q.dst = size.Bytes
-		if size.Unlimited {
-			*q.dst = -1
-		}
-	}
-	if e := checkQuotaOrder(&r); e != nil {
-		return nil, e
-	}
-	if p.Has("EmailAddresses") {
-		if e := inv.editAddresses(ctx, &r, p["EmailAddresses"]); e != nil {
-			return nil, e
-		}
-	}
-	for i := 1; i <= 15; i++ {
-		name := "CustomAttribute" + strconv.Itoa(i)
-		if !p.Has(name) {
-			continue
-		}
-		v := p.String(name)
-		if n := len([]rune(v)); n > 1024 {
-			return nil, errValidation(fmt.Sprintf("The length of the property is too long. The maximum length is 1024 and the length of the value provided is %d.", n))
-		}
-		setExtra(&r, name, v)
-	}
-	if p.Has("Type") {
-		details := mailboxConversions[p.String("Type")]
-		if r.RecipientTypeDetails != details || p.String("Type") == "Workspace" {
-			r.RecipientTypeDetails = details
-			delete(r.Extra, "IsResource")
-			delete(r.Extra, "ResourceType")
-			if p.String("Type") == "Workspace" {
-				r.Extra["ResourceType"] = "Workspace"
-			}
-		}
-	}
-	if p.Has("ForwardingSmtpAddress") {
-		v := strings.TrimSpace(p.String("ForwardingSmtpAddress"))
-		if len(v) > 5 && strings.EqualFold(v[:5], "smtp:") {
-			v = v[5:]
-		}
-		if v != "" && !validSMTP(v) {
-			return nil, errValidation(fmt.Sprintf("The email address \"%s\" isn't correct. Please use this format: user name, the @ sign, followed by the domain name. For example, tonysmith@contoso.com or tony.smith@contoso.com.", v))
-		}
-		if v != "" {
-			v = "smtp:" + v
-		}
-		setExtra(&r, "ForwardingSmtpAddress", v)
-	}
-	if p.Has("DeliverToMailboxAndForward") {
-		r.Extra["DeliverToMailboxAndForward"] = p.Switch("DeliverToMailboxAndForward")
-	}
-	if !inv.ShouldProcess(fmt.Sprintf("Setting mailbox \"%s\".", r.Name)) {
-		return nil, nil
-	}
-	if sameRecipient(orig, r) {
-		return &Result{Warnings: []string{fmt.Sprintf("The command completed successfully but no settings of '%s' have been modified.", r.Name)}}, nil
-	}
-	r.WhenChanged = time.Now().UTC()
-	if err := inv.Store.PutRecipient(ctx, r); err != nil {
-		return nil, err
-	}
-	return nil, nil
-}
-
-// setExtra sets an Extra property, or removes it (back to the shape's default) when v is empty.
-func setExtra(r *store.Recipient, name, v string) {
-	if v == "" {
-		delete(r.Extra, name)
-		return
-	}
-	r.Extra[name] = v
-}
-
-// checkQuotaOrder refuses a send quota or a warning above the send-and-receive quota.
-func checkQuotaOrder(r *store.Recipient) *Error {
-	limit := quotaValue(r.ProhibitSendReceiveBytes)
-	for _, q := range []struct {
-		name string
-		n    int64
-	}{{"IssueWarningQuota", r.IssueWarningQuotaBytes}, {"ProhibitSendQuota", r.ProhibitSendQuotaBytes}} {
-		if quotaValue(q.n) > limit {
-			return errValidation(fmt.Sprintf("The value of property '%s' must be less than or equal to that of property 'ProhibitSendReceiveQuota'. %s: '%s', ProhibitSendReceiveQuota: '%s'.",
-				q.name, q.name, formatSize(q.n), formatSize(r.ProhibitSendReceiveBytes)))
-		}
-	}
-	return nil
 }
 
 func quotaValue(n int64) float64 {
@@ -254,12 +119,144 @@ func parseProxy(s string) (proxy, *Error) {
 	return proxy{prefix, addr}, nil
 }
 
-// editAddresses applies -EmailAddresses (a list that replaces, or @{Add; Remove}) to r, checking
-// the result as Exchange does: valid addresses, accepted domains, one primary SMTP address, and
-// no address another recipient uses.
-func (inv *Invocation) editAddresses(ctx context.Context, r *store.Recipient, v any) *Error {
+// aliasFrom keeps the characters an alias may hold, as Exchange does when it makes an alias
+// from a name ("Finance Team" -> "FinanceTeam").
+func aliasFrom(s string) string {
+	var b strings.Builder
+	for _, c := range s {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', strings.ContainsRune("!#$%&'*+-/=?^_`{|}~.", c):
+			b.WriteRune(c)
+		}
+	}
+	return strings.Trim(b.String(), ".")
+}
+
+// databaseFor picks a stable mailbox database name for a new mailbox.
+func databaseFor(guid string) string {
+	h := fnv.New32a()
+	h.Write([]byte(guid))
+	n := h.Sum32()
+	return fmt.Sprintf("EURPR01DG%03d-db%03d", n%1000, (n/1000)%1000)
+}
+
+// Quotas of a new shared, room or equipment mailbox (50 GB without a licence).
+const (
+	sharedProhibitSendReceive = 50 << 30
+	sharedProhibitSend        = 49 << 30
+	sharedIssueWarning        = 48 << 30
+)
+
+// mailboxHooks are Set-Mailbox's and New-Mailbox's behaviour.
+var mailboxHooks = hooks{apply: applyMailbox, check: checkMailbox, params: []string{"Type"}}
+
+func applyMailbox(ctx context.Context, c *task, o *store.Object) error {
+	if v, ok := c.take("Type"); ok {
+		t, _ := v.(string)
+		details, ok := mailboxConversions[t]
+		if !ok {
+			return errConvert("Type", t, "Microsoft.Exchange.Management.RecipientTasks.ConvertibleMailboxSubType",
+				"Unable to match the identifier name "+t+" to a valid enumerator name. Specify one of the following enumerator names and try again:\r\nRegular, Room, Equipment, Shared, Workspace")
+		}
+		o.Props["RecipientTypeDetails"] = details
+		delete(o.Props, "ResourceType")
+		if t == "Workspace" {
+			o.Props["ResourceType"] = "Workspace"
+		}
+	}
+	if v, ok := c.take("ForwardingSmtpAddress"); ok {
+		s, _ := v.(string)
+		s, _ = cutPrefixFold(strings.TrimSpace(s), "smtp:")
+		switch {
+		case s == "":
+			delete(o.Props, "ForwardingSmtpAddress")
+		case !validSMTP(s):
+			return errValidation(fmt.Sprintf("The email address \"%s\" isn't correct. Please use this format: user name, the @ sign, followed by the domain name. For example, tonysmith@contoso.com or tony.smith@contoso.com.", s))
+		default:
+			o.Props["ForwardingSmtpAddress"] = "smtp:" + s
+		}
+	}
+	edit, editing := c.take("EmailAddresses")
+	if v, ok := c.take("PrimarySmtpAddress"); ok && v != nil {
+		a, _ := cutPrefixFold(strings.TrimSpace(v.(string)), "smtp:")
+		if !validSMTP(a) {
+			return errValidation(fmt.Sprintf("The email address \"%s\" isn't correct. Please use this format: user name, the @ sign, followed by the domain name. For example, tonysmith@contoso.com or tony.smith@contoso.com.", a))
+		}
+		if !editing {
+			edit, editing = MultiValuedEdit{Add: []string{"SMTP:" + a}}, true
+		}
+	}
+	if editing {
+		return c.editAddresses(ctx, o, edit)
+	}
+	return nil
+}
+
+// checkMailbox validates a mailbox after a change: quota order and attribute lengths.
+func checkMailbox(_ context.Context, _ *task, o *store.Object) error {
+	for i := 1; i <= 15; i++ {
+		if v, _ := o.Props["CustomAttribute"+strconv.Itoa(i)].(string); len([]rune(v)) > 1024 {
+			return errValidation(fmt.Sprintf("The length of the property is too long. The maximum length is 1024 and the length of the value provided is %d.", len([]rune(v))))
+		}
+	}
+	mb := schema("Mailbox")
+	size := func(name string) int64 {
+		v, _ := mb.value(o, nil, name)
+		n, _ := asInt(v)
+		return n
+	}
+	limit := size("ProhibitSendReceiveQuota")
+	for _, name := range []string{"IssueWarningQuota", "ProhibitSendQuota"} {
+		if n := size(name); quotaValue(n) > quotaValue(limit) {
+			return errValidation(fmt.Sprintf("The value of property '%s' must be less than or equal to that of property 'ProhibitSendReceiveQuota'. %s: '%s', ProhibitSendReceiveQuota: '%s'.",
+				name, name, formatSize(n), formatSize(limit)))
+		}
+	}
+	return nil
+}
+
+// acceptedDomains lists the tenant's accepted domains: their names, the default and the
+// initial one.
+func (c *task) acceptedDomains(ctx context.Context) (names []string, def, initial string, err error) {
+	if err := c.srv.ensureDefaults(ctx, c.Tenant, "AcceptedDomain"); err != nil {
+		return nil, "", "", err
+	}
+	page, _, err := c.tx.List(ctx, store.ListQuery{TenantID: c.Tenant.ID, Types: []string{"AcceptedDomain"}})
+	if err != nil {
+		return nil, "", "", err
+	}
+	def, initial = c.Tenant.Name, c.Tenant.Name
+	for _, d := range page {
+		name, _ := d.Props["DomainName"].(string)
+		if name == "" {
+			name = d.Name
+		}
+		names = append(names, name)
+		if b, _ := d.Props["Default"].(bool); b {
+			def = name
+		}
+		if b, _ := d.Props["InitialDomain"].(bool); b {
+			initial = name
+		}
+	}
+	return names, def, initial, nil
+}
+
+// checkDomain refuses an SMTP address outside the tenant's accepted domains.
+func checkDomain(p proxy, domains []string) *Error {
+	_, domain, _ := strings.Cut(p.addr, "@")
+	if slices.ContainsFunc(domains, func(d string) bool { return strings.EqualFold(d, domain) }) {
+		return nil
+	}
+	return errValidation(fmt.Sprintf("The email address \"%s\" can't be used because the domain \"%s\" isn't an accepted domain for your organization.", p.addr, domain))
+}
+
+// editAddresses applies -EmailAddresses (a list that replaces, or @{Add; Remove}) to o, checking
+// the result as Exchange does: valid addresses, accepted domains and one primary SMTP address.
+// That no other recipient has an address is the store's key check.
+func (c *task) editAddresses(ctx context.Context, o *store.Object, v any) error {
 	var current []proxy
-	for _, a := range r.EmailAddresses {
+	for _, a := range asStrings(o.Props["EmailAddresses"]) {
 		if p, e := parseProxy(a); e == nil {
 			current = append(current, p)
 		}
@@ -276,6 +273,8 @@ func (inv *Invocation) editAddresses(ctx context.Context, r *store.Recipient, v 
 				next = append(next, p)
 			}
 		}
+	case string:
+		return c.editAddresses(ctx, o, []string{x})
 	case MultiValuedEdit:
 		next = slices.Clone(current)
 		for _, s := range x.Remove {
@@ -312,7 +311,7 @@ func (inv *Invocation) editAddresses(ctx context.Context, r *store.Recipient, v 
 			next = append(next, p)
 		}
 	default:
-		return errConvert("EmailAddresses", describe(v), TypeMultiValued.netType(), "")
+		return errConvert("EmailAddresses", describe(v), "Microsoft.Exchange.Data.ProxyAddressCollection", "")
 	}
 	primaries := 0
 	for _, p := range next {
@@ -330,223 +329,135 @@ func (inv *Invocation) editAddresses(ctx context.Context, r *store.Recipient, v 
 		}
 		next[i] = next[i].promoted()
 	}
-	domains, err := inv.Store.AcceptedDomains(ctx, inv.Tenant.ID)
+	domains, _, _, err := c.acceptedDomains(ctx)
 	if err != nil {
-		return asError(err)
+		return err
 	}
 	for _, p := range next {
-		if !p.smtp() || slices.ContainsFunc(current, p.same) {
-			continue
-		}
-		if e := checkDomain(p, domains); e != nil {
-			return e
-		}
-		if e := inv.checkAddressFree(ctx, p, r.GUID); e != nil {
-			return e
+		if p.smtp() && !slices.ContainsFunc(current, p.same) {
+			if e := checkDomain(p, domains); e != nil {
+				return e
+			}
 		}
 	}
-	r.EmailAddresses = r.EmailAddresses[:0:0]
+	list := make([]string, 0, len(next))
 	for _, p := range next {
-		r.EmailAddresses = append(r.EmailAddresses, p.String())
+		list = append(list, p.String())
 		if p.primary() {
-			r.PrimarySMTPAddress = p.addr
+			o.Props["PrimarySmtpAddress"] = p.addr
 		}
 	}
+	o.Props["EmailAddresses"] = list
 	return nil
 }
 
-// checkDomain refuses an SMTP address outside the tenant's accepted domains.
-func checkDomain(p proxy, domains []store.AcceptedDomain) *Error {
-	_, domain, _ := strings.Cut(p.addr, "@")
-	for _, d := range domains {
-		if strings.EqualFold(d.DomainName, domain) {
-			return nil
-		}
-	}
-	return errValidation(fmt.Sprintf("The email address \"%s\" can't be used because the domain \"%s\" isn't an accepted domain for your organization.", p.addr, domain))
+// newMailboxHooks are New-Mailbox's behaviour: the kind of mailbox from its switches, the alias
+// and addresses from the name, the properties a new mailbox starts with.
+var newMailboxHooks = hooks{
+	apply:  applyNewMailbox,
+	params: []string{"Shared", "Room", "Equipment", "MicrosoftOnlineServicesID", "Password", "ResetPasswordOnNextLogon"},
+	check:  checkMailbox,
+	confirm: func(c *task, o *store.Object) string {
+		return fmt.Sprintf("Creating mailbox \"%s\" with User Principal Name \"%s\" in Organizational Unit \"%s\".", o.Name, o.Props["UserPrincipalName"], c.org.ou)
+	},
 }
 
-// checkAddressFree refuses an address that a recipient other than self already has.
-func (inv *Invocation) checkAddressFree(ctx context.Context, p proxy, self string) *Error {
-	other, err := inv.Store.FindRecipient(ctx, inv.Tenant.ID, p.lookup())
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return nil
-	case errors.Is(err, store.ErrAmbiguous):
-		return errProxyInUse(p.String(), inv.srv.org(inv.Tenant).ou)
-	case err != nil:
-		return asError(err)
-	case strings.EqualFold(other.GUID, self):
-		return nil
-	}
-	return errProxyInUse(p.String(), inv.srv.org(inv.Tenant).ou+"/"+other.Name)
-}
-
-func cloneRecipient(r store.Recipient) store.Recipient {
-	r.EmailAddresses = slices.Clone(r.EmailAddresses)
-	extra := make(map[string]any, len(r.Extra))
-	for k, v := range r.Extra {
-		extra[k] = v
-	}
-	r.Extra = extra
-	return r
-}
-
-// sameRecipient reports whether a Set-* changed nothing.
-func sameRecipient(a, b store.Recipient) bool {
-	if a.DisplayName != b.DisplayName || a.HiddenFromAddressLists != b.HiddenFromAddressLists ||
-		a.ProhibitSendQuotaBytes != b.ProhibitSendQuotaBytes || a.ProhibitSendReceiveBytes != b.ProhibitSendReceiveBytes ||
-		a.IssueWarningQuotaBytes != b.IssueWarningQuotaBytes || a.RecipientTypeDetails != b.RecipientTypeDetails ||
-		a.PrimarySMTPAddress != b.PrimarySMTPAddress || !slices.Equal(a.EmailAddresses, b.EmailAddresses) || len(a.Extra) != len(b.Extra) {
-		return false
-	}
-	for k, v := range a.Extra {
-		w, ok := b.Extra[k]
-		if !ok || fmt.Sprint(v) != fmt.Sprint(w) {
-			return false
-		}
-	}
-	return true
-}
-
-// Quotas of a new shared, room or equipment mailbox (50 GB without a licence).
-const (
-	sharedProhibitSendReceive = 50 << 30
-	sharedProhibitSend        = 49 << 30
-	sharedIssueWarning        = 48 << 30
-)
-
-func newMailbox(ctx context.Context, inv *Invocation) (*Result, error) {
-	p := inv.Params
+func applyNewMailbox(ctx context.Context, c *task, o *store.Object) error {
 	var kinds []string
 	for _, k := range []string{"Shared", "Room", "Equipment"} {
-		if p.Switch(k) {
+		if v, _ := c.take(k); v == true {
 			kinds = append(kinds, k)
 		}
 	}
-	switch len(kinds) {
-	case 0:
-		// The default parameter set makes a user mailbox, which needs an account.
-		return nil, errMissingMandatory("New-Mailbox", "MicrosoftOnlineServicesID Password")
-	case 1:
-	default:
-		return nil, &Error{Status: http.StatusBadRequest, Code: "BadRequest", ErrorID: "AmbiguousParameterSet", Class: classBinding,
+	upn, _ := c.take("MicrosoftOnlineServicesID")
+	c.take("Password")
+	c.take("ResetPasswordOnNextLogon")
+	details := "UserMailbox"
+	switch {
+	case len(kinds) > 1:
+		return &Error{Status: http.StatusBadRequest, Code: "BadRequest", ErrorID: "AmbiguousParameterSet", Class: classBinding,
 			Text: "Parameter set cannot be resolved using the specified named parameters."}
+	case len(kinds) == 1:
+		details = map[string]string{"Shared": "SharedMailbox", "Room": "RoomMailbox", "Equipment": "EquipmentMailbox"}[kinds[0]]
+	case upn == nil:
+		// The default parameter set makes a user mailbox, which needs an account.
+		return errMissingMandatory(c.Cmdlet.Name, "MicrosoftOnlineServicesID Password")
 	}
-	details := map[string]string{"Shared": "SharedMailbox", "Room": "RoomMailbox", "Equipment": "EquipmentMailbox"}[kinds[0]]
-	name := strings.TrimSpace(p.String("Name"))
+	nv, _ := c.take("Name")
+	name, _ := nv.(string)
+	name = strings.TrimSpace(name)
 	if name == "" || len([]rune(name)) > 64 {
-		return nil, errValidation(fmt.Sprintf("The length of the property is too long. The maximum length is 64 and the length of the value provided is %d.", len([]rune(name))))
+		return errValidation(fmt.Sprintf("The length of the property is too long. The maximum length is 64 and the length of the value provided is %d.", len([]rune(name))))
 	}
-	alias := strings.TrimSpace(p.String("Alias"))
+	o.Name = name
+	av, _ := c.take("Alias")
+	alias, _ := av.(string)
+	alias = strings.TrimSpace(alias)
 	if alias == "" {
 		alias = aliasFrom(name)
 	} else if aliasFrom(alias) != alias {
-		return nil, errValidation(fmt.Sprintf("Property expression \"%s\" isn't valid. Valid values are: Strings formed with characters from A to Z (uppercase or lowercase), digits from 0 to 9, !, #, $, %%, &, ', *, +, -, /, =, ?, ^, _, `, {, |, } or ~. One or more periods may be embedded in an alias, but each period should be preceded and followed by at least one of the other characters. Unicode characters from U+00A1 to U+00FF are also valid in an alias, but they will be mapped to a best-fit US-ASCII string in the email address, which is generated from such an alias.", alias))
+		return errValidation(fmt.Sprintf("Property expression \"%s\" isn't valid. Valid values are: Strings formed with characters from A to Z (uppercase or lowercase), digits from 0 to 9, !, #, $, %%, &, ', *, +, -, /, =, ?, ^, _, `, {, |, } or ~. One or more periods may be embedded in an alias, but each period should be preceded and followed by at least one of the other characters. Unicode characters from U+00A1 to U+00FF are also valid in an alias, but they will be mapped to a best-fit US-ASCII string in the email address, which is generated from such an alias.", alias))
 	}
-	domains, err := inv.Store.AcceptedDomains(ctx, inv.Tenant.ID)
+	domains, def, initial, err := c.acceptedDomains(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	def, initial := inv.Tenant.Name, inv.Tenant.Name
-	for _, d := range domains {
-		if d.Default {
-			def = d.DomainName
-		}
-		if d.Initial {
-			initial = d.DomainName
-		}
-	}
-	primary := strings.TrimSpace(p.String("PrimarySmtpAddress"))
-	if len(primary) > 5 && strings.EqualFold(primary[:5], "smtp:") {
-		primary = primary[5:]
+	pv, _ := c.take("PrimarySmtpAddress")
+	primary, _ := pv.(string)
+	primary, _ = cutPrefixFold(strings.TrimSpace(primary), "smtp:")
+	if s, _ := upn.(string); primary == "" && s != "" {
+		primary = s
 	}
 	if primary == "" {
 		primary = alias + "@" + def
 	} else if !validSMTP(primary) {
-		return nil, errValidation(fmt.Sprintf("The email address \"%s\" isn't correct. Please use this format: user name, the @ sign, followed by the domain name. For example, tonysmith@contoso.com or tony.smith@contoso.com.", primary))
+		return errValidation(fmt.Sprintf("The email address \"%s\" isn't correct. Please use this format: user name, the @ sign, followed by the domain name. For example, tonysmith@contoso.com or tony.smith@contoso.com.", primary))
 	}
 	addrs := []proxy{{"SMTP", primary}}
 	if moera := (proxy{"smtp", alias + "@" + initial}); !moera.same(addrs[0]) {
 		addrs = append(addrs, moera)
 	}
 	if e := checkDomain(addrs[0], domains); e != nil {
-		return nil, e
+		return e
 	}
-	if other, err := inv.Store.FindRecipient(ctx, inv.Tenant.ID, name); err == nil && strings.EqualFold(other.Name, name) || errors.Is(err, store.ErrAmbiguous) {
-		return nil, errNameInUse(name)
+	if o.ID == "" {
+		o.ID = uuid.NewString()
 	}
+	list := make([]string, 0, len(addrs))
 	for _, a := range addrs {
-		if e := inv.checkAddressFree(ctx, a, ""); e != nil {
-			return nil, e
-		}
+		list = append(list, a.String())
 	}
-	o := inv.srv.org(inv.Tenant)
-	display := p.String("DisplayName")
-	if !p.Has("DisplayName") {
+	u, _ := upn.(string)
+	if u == "" {
+		u = primary
+	}
+	dv, given := c.take("DisplayName")
+	display, _ := dv.(string)
+	if !given {
 		display = name
 	}
-	if !inv.ShouldProcess(fmt.Sprintf("Creating mailbox \"%s\" with User Principal Name \"%s\" in Organizational Unit \"%s\".", name, primary, o.ou)) {
-		return nil, nil
+	for k, v := range map[string]any{
+		"Alias": alias, "DisplayName": display, "PrimarySmtpAddress": primary, "EmailAddresses": list,
+		"UserPrincipalName": u, "RecipientType": "UserMailbox", "RecipientTypeDetails": details,
+		"Database": databaseFor(o.ID), "ExternalDirectoryObjectId": uuid.NewString(), "ExchangeGuid": uuid.NewString(),
+	} {
+		o.Props[k] = v
 	}
-	now := time.Now().UTC()
-	guid := uuid.NewString()
-	r := store.Recipient{
-		TenantID: inv.Tenant.ID, GUID: guid, ExternalDirectoryObjectID: uuid.NewString(),
-		Name: name, Alias: alias, DisplayName: display, FirstName: p.String("FirstName"), LastName: p.String("LastName"),
-		UserPrincipalName: primary, PrimarySMTPAddress: primary,
-		RecipientType: "UserMailbox", RecipientTypeDetails: details, Database: databaseFor(guid),
-		ProhibitSendQuotaBytes: sharedProhibitSend, ProhibitSendReceiveBytes: sharedProhibitSendReceive, IssueWarningQuotaBytes: sharedIssueWarning,
-		WhenCreated: now, WhenChanged: now,
-		Extra: map[string]any{"DistinguishedName": "CN=" + escapeRDN(name) + o.dnSuffix, "ExchangeGuid": uuid.NewString()},
+	if details != "UserMailbox" {
+		o.Props["ProhibitSendReceiveQuota"] = int64(sharedProhibitSendReceive)
+		o.Props["ProhibitSendQuota"] = int64(sharedProhibitSend)
+		o.Props["IssueWarningQuota"] = int64(sharedIssueWarning)
 	}
-	for _, a := range addrs {
-		r.EmailAddresses = append(r.EmailAddresses, a.String())
-	}
-	if err := inv.Store.PutRecipient(ctx, r); err != nil {
-		return nil, err
-	}
-	created, err := inv.Store.FindRecipient(ctx, inv.Tenant.ID, guid)
-	if err != nil {
-		return nil, err
-	}
-	return objects([]Object{mailboxObject(nil, &created, o)}, inv.After, inv.Limit), nil
+	return nil
 }
 
-// aliasFrom keeps the characters an alias may hold, as Exchange does when it makes an alias
-// from a name ("Finance Team" -> "FinanceTeam").
-func aliasFrom(s string) string {
-	var b strings.Builder
-	for _, c := range s {
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', strings.ContainsRune("!#$%&'*+-/=?^_`{|}~.", c):
-			b.WriteRune(c)
-		}
-	}
-	return strings.Trim(b.String(), ".")
+// removeMailboxHooks: Remove-Mailbox's confirmation names the account it deletes; the store
+// deletes the mailbox's permissions and memberships with it (their references cascade).
+var removeMailboxHooks = hooks{
+	params: []string{"PermanentlyDelete"},
+	confirm: func(c *task, o *store.Object) string {
+		return fmt.Sprintf("Removing mailbox \"%s\" will remove the Windows Live ID \"%s\" and mark the mailbox and the associated Windows Live ID for deletion.", o.Name, o.Props["UserPrincipalName"])
+	},
 }
 
-// databaseFor picks a stable mailbox database name for a new mailbox.
-func databaseFor(guid string) string {
-	h := fnv.New32a()
-	h.Write([]byte(guid))
-	n := h.Sum32()
-	return fmt.Sprintf("EURPR01DG%03d-db%03d", n%1000, (n/1000)%1000)
-}
-
-func removeMailbox(ctx context.Context, inv *Invocation) (*Result, error) {
-	r, err := inv.findMailbox(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if !inv.ShouldProcess(fmt.Sprintf("Removing mailbox \"%s\" will remove the Windows Live ID \"%s\" and mark the mailbox and the associated Windows Live ID for deletion.", r.Name, r.UserPrincipalName)) {
-		return nil, nil
-	}
-	if err := inv.Store.DeleteRecipient(ctx, inv.Tenant.ID, r.GUID); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, inv.NotFound(inv.Params.String("Identity"))
-		}
-		return nil, err
-	}
-	return nil, nil
-}
+const quotaType = "Microsoft.Exchange.Data.Unlimited`1[Microsoft.Exchange.Data.ByteQuantifiedSize]"

@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -57,7 +58,10 @@ func TestMain(m *testing.M) {
 			panic(err)
 		}
 		defer s.Close()
-		if _, err := store.Seed(ctx, s, store.SeedOptions{}); err != nil {
+		if _, err := store.Seed(ctx, s, store.SeedOptions{SkipRecipients: true}); err != nil {
+			panic(err)
+		}
+		if err := Seed(ctx, s, store.SeedDemo); err != nil {
 			panic(err)
 		}
 		if err := seedFabrikam(ctx, s); err != nil {
@@ -86,34 +90,38 @@ func seedFabrikam(ctx context.Context, s store.Store) error {
 		AppRoles: []string{store.AppRoleManageAsApp}}); err != nil {
 		return err
 	}
-	mk := func(i int, guid string) store.Recipient {
+	mk := func(i int, guid string) store.Object {
 		alias := fmt.Sprintf("user%04d", i)
 		primary := alias + "@fabrikam.com"
-		return store.Recipient{
-			TenantID: fabrikamID, GUID: guid, ExternalDirectoryObjectID: uuid.NewSHA1(uuid.NameSpaceOID, []byte("ext"+alias)).String(),
-			Name: fmt.Sprintf("User %04d", i), Alias: alias, DisplayName: fmt.Sprintf("User %04d", i), FirstName: "User", LastName: fmt.Sprintf("%04d", i),
-			UserPrincipalName: primary, PrimarySMTPAddress: primary,
-			EmailAddresses: []string{"SMTP:" + primary, "smtp:" + alias + "@" + fabrikamName},
-			RecipientType:  "UserMailbox", RecipientTypeDetails: "UserMailbox", Database: "EURPR01DG123-db456",
-			ProhibitSendQuotaBytes: store.DefaultProhibitSendQuota, ProhibitSendReceiveBytes: store.DefaultProhibitSendReceive,
-			IssueWarningQuotaBytes: store.DefaultIssueWarningQuota, WhenCreated: created, WhenChanged: created.Add(36 * time.Hour),
-			Extra: map[string]any{
+		o := store.Object{TenantID: fabrikamID, Type: "Recipient", ID: guid, Name: fmt.Sprintf("User %04d", i),
+			WhenCreated: created, WhenChanged: created.Add(36 * time.Hour),
+			Props: map[string]any{
+				"ExternalDirectoryObjectId": uuid.NewSHA1(uuid.NameSpaceOID, []byte("ext"+alias)).String(),
+				"Alias":                     alias, "DisplayName": fmt.Sprintf("User %04d", i), "FirstName": "User", "LastName": fmt.Sprintf("%04d", i),
+				"UserPrincipalName": primary, "PrimarySmtpAddress": primary,
+				"EmailAddresses": []string{"SMTP:" + primary, "smtp:" + alias + "@" + fabrikamName},
+				"RecipientType":  "UserMailbox", "RecipientTypeDetails": "UserMailbox", "Database": "EURPR01DG123-db456",
 				"DistinguishedName": "CN=" + alias + ",OU=" + fabrikamName + ",OU=Microsoft Exchange Hosted Organizations,DC=EURPR01A001,DC=PROD,DC=OUTLOOK,DC=COM",
 				"Department":        "Finance",
-			},
-		}
+			}}
+		return o
 	}
-	rs := []store.Recipient{}
 	golden := mk(0, goldenGUID)
-	golden.Name, golden.Alias, golden.DisplayName = "Golden Mailbox", "golden", "Golden <Mailbox> & Co"
-	golden.PrimarySMTPAddress, golden.UserPrincipalName = "golden@fabrikam.com", "golden@fabrikam.com"
-	golden.EmailAddresses = []string{"SMTP:golden@fabrikam.com", "smtp:golden@" + fabrikamName}
-	golden.Extra["DistinguishedName"] = "CN=Golden Mailbox,OU=" + fabrikamName + ",OU=Microsoft Exchange Hosted Organizations,DC=EURPR01A001,DC=PROD,DC=OUTLOOK,DC=COM"
-	rs = append(rs, golden)
-	for i := 1; i < fabrikamMBoxes; i++ {
-		rs = append(rs, mk(i, uuid.NewSHA1(uuid.NameSpaceOID, []byte(fmt.Sprint("mbx", i))).String()))
+	golden.Name = "Golden Mailbox"
+	for k, v := range map[string]any{"Alias": "golden", "DisplayName": "Golden <Mailbox> & Co",
+		"PrimarySmtpAddress": "golden@fabrikam.com", "UserPrincipalName": "golden@fabrikam.com",
+		"EmailAddresses":    []string{"SMTP:golden@fabrikam.com", "smtp:golden@" + fabrikamName},
+		"DistinguishedName": "CN=Golden Mailbox,OU=" + fabrikamName + ",OU=Microsoft Exchange Hosted Organizations,DC=EURPR01A001,DC=PROD,DC=OUTLOOK,DC=COM"} {
+		golden.Props[k] = v
 	}
-	return s.PutRecipients(ctx, rs)
+	objs := []store.Object{golden}
+	for i := 1; i < fabrikamMBoxes; i++ {
+		objs = append(objs, mk(i, uuid.NewSHA1(uuid.NameSpaceOID, []byte(fmt.Sprint("mbx", i))).String()))
+	}
+	for i := range objs {
+		objs[i].Keys = recipientClass.keys(&objs[i])
+	}
+	return s.CreateMany(ctx, slices.Values(objs))
 }
 
 // env is one emulator Exchange server over the shared store.

@@ -61,24 +61,3 @@ func TestGzipPages(t *testing.T) {
 		}
 	}
 }
-
-// TestShapeIndex: Extra keys in any case land where a scan of the object would put them.
-func TestShapeIndex(t *testing.T) {
-	var ix shapeIndex
-	obj := Object{Str("Alias", "a"), Str("City", ""), Str("alias", "dup"), Str("Office", "")}
-	ix.init(obj)
-	for _, k := range []string{"Alias", "ALIAS", "alias", "city", "Office", "office", "Missing", "Ofﬁce"} {
-		i, ok := ix.find(obj, k)
-		want := -1
-		for j, p := range obj {
-			if strings.EqualFold(p.Name, k) {
-				want = j
-				break
-			}
-		}
-		switch {
-		case ok && i != want, !ok && i >= 0 && i < len(obj), !ok && want >= 0 && i != -1:
-			t.Errorf("find(%q) = %d, %v; want %d", k, i, ok, want)
-		}
-	}
-}

@@ -71,14 +71,16 @@ type Config struct {
 
 // Server answers the Exchange Online admin API (/adminapi/...). It is safe for concurrent use.
 type Server struct {
-	cfg       Config
-	reg       *Registry
-	dc        string
-	dcDomain  string // EURPR01A001, the forest of DistinguishedNames
-	auds      []string
-	limiter   *limiter
-	cursorKey []byte
-	log       *slog.Logger
+	cfg        Config
+	reg        *Registry
+	dc         string
+	dcDomain   string // EURPR01A001, the forest of DistinguishedNames
+	auds       []string
+	limiter    *limiter
+	cursorKey  []byte
+	log        *slog.Logger
+	defaults   sync.Map // "tenant|class" -> true once the class's tenant defaults are written
+	defaultsMu sync.Mutex
 }
 
 // New returns a Server for cfg, filling in defaults.

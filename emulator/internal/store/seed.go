@@ -55,6 +55,9 @@ const (
 type SeedOptions struct {
 	Seed              string // SeedDemo (default) or SeedLarge
 	AppCertificateDER []byte // the seeded app's certificate (the emulator generates it and keeps the key)
+	// SkipRecipients leaves the demo tenant's recipients out: the caller writes them as
+	// Exchange objects (exchange.Seed).
+	SkipRecipients bool
 }
 
 // SeedUser is a seeded user who can sign in.
@@ -252,7 +255,9 @@ func Seed(ctx context.Context, s Store, opts SeedOptions) (*SeedResult, error) {
 	}
 	g := newSeedGenerator(now)
 	recipients := g.recipients(mailboxes)
-	if l, ok := s.(recipientBulkLoader); ok {
+	if opts.SkipRecipients {
+		err = nil
+	} else if l, ok := s.(recipientBulkLoader); ok {
 		err = l.bulkLoadRecipients(ctx, recipients)
 	} else if w, ok := s.(recipientSeqWriter); ok {
 		err = w.PutRecipientsSeq(ctx, recipients)
