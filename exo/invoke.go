@@ -274,7 +274,7 @@ func positive(n int64) error {
 
 // post sends one InvokeCommand request (a first page or a nextLink) with the module's retries.
 func (s *Session) post(ctx context.Context, target, cmdlet, requestID string, body []byte, maxPage int, each func(*Record) error) (page *Page, next string, err error) {
-	readOnly := isReadOnly(cmdlet)
+	readOnly := IsReadOnly(cmdlet)
 	var auth authState
 	err = s.retrying(ctx, cmdlet, func() (bool, error) {
 		var retry bool

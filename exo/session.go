@@ -369,7 +369,10 @@ type ConnectionInfo struct {
 	IsEopSession                    bool      `json:"IsEopSession"`
 }
 
-func isReadOnly(cmdlet string) bool {
+// IsReadOnly reports whether a cmdlet's verb changes nothing (Get, Test, Search, Export, Find,
+// Read), the rule by which a failed call may be sent again: InvokeCommand retries only these, and
+// so does anything else that repeats a call on the user's behalf.
+func IsReadOnly(cmdlet string) bool {
 	verb, _, _ := strings.Cut(strings.ToLower(cmdlet), "-")
 	switch verb {
 	case "get", "test", "search", "export", "find", "read":

@@ -547,7 +547,7 @@ func runBulk(ctx context.Context, f *Factory, o *BulkOptions) error {
 				if ctx.Err() != nil {
 					continue // interrupted while this row was handed over: it never started
 				}
-				readOnly := isReadOnlyVerb(tmpl.cmd.Name)
+				readOnly := exo.IsReadOnly(tmpl.cmd.Name)
 				inFlight.Add(1)
 				if !readOnly {
 					// On disk before the request leaves: whatever happens next (kill -9, a
@@ -747,16 +747,6 @@ func mayAsk(c *psparam.Command) bool {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-// isReadOnlyVerb mirrors the SDK's rule: these verbs change nothing.
-func isReadOnlyVerb(cmdlet string) bool {
-	verb, _, _ := strings.Cut(strings.ToLower(cmdlet), "-")
-	switch verb {
-	case "get", "test", "search", "export", "find", "read":
-		return true
-	}
-	return false
-}
 
 // ---- output ----
 
