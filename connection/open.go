@@ -379,34 +379,19 @@ func (p *Profile) Info() exo.ConnectionInfo {
 	if authority == "" {
 		authority = env.AuthorityURI + "/organizations"
 	}
-	status := "Active"
-	if time.Now().After(p.TokenExpiry) {
-		// The next command refreshes it silently where the method allows.
-		status = "Expired"
-	}
-	pageSize := p.PageSize
-	if pageSize == 0 {
-		pageSize = exo.DefaultPageSize
-	}
-	return exo.ConnectionInfo{
+	return exo.NewConnectionInfo(exo.ConnectionInfo{
 		ConnectionID:                    p.ConnectionID,
-		State:                           "Connected",
 		ID:                              p.ID,
-		Name:                            exo.ConnectionName(p.ID, p.Compliance),
 		UserPrincipalName:               p.UserPrincipalName,
 		ConnectionURI:                   uri,
 		AzureAdAuthorizationEndpointURI: authority,
-		TokenExpiryTimeUTC:              p.TokenExpiry.UTC().Truncate(time.Second),
+		TokenExpiryTimeUTC:              p.TokenExpiry.Truncate(time.Second),
 		CertificateAuthentication:       p.Method == MethodCertificate,
-		ModuleName:                      "exoctl",
 		ModulePrefix:                    p.Prefix,
 		Organization:                    p.Organization,
 		DelegatedOrganization:           p.DelegatedOrganization,
 		AppID:                           p.AppID,
-		PageSize:                        pageSize,
+		PageSize:                        p.PageSize,
 		TenantID:                        p.TenantID,
-		TokenStatus:                     status,
-		ConnectionUsedForInbuiltCmdlets: true,
-		IsEopSession:                    p.Compliance,
-	}
+	}, p.Compliance)
 }

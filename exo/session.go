@@ -238,32 +238,25 @@ func Connect(ctx context.Context, o Options) (*Session, error) {
 		s.anchor = "APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@" + s.tenant
 		user = "OAuthUser@" + s.tenant
 	}
-	name := ConnectionName(1, o.Compliance)
 	if o.Compliance {
 		if s.base, err = s.discoverRegion(ctx, tok, base); err != nil {
 			return nil, err
 		}
 	}
-	s.info = ConnectionInfo{
+	s.info = NewConnectionInfo(ConnectionInfo{
 		ConnectionID:                    s.id,
-		State:                           "Connected",
 		ID:                              1,
-		Name:                            name,
 		UserPrincipalName:               user,
 		ConnectionURI:                   s.base,
 		AzureAdAuthorizationEndpointURI: authorityURI,
-		TokenExpiryTimeUTC:              tok.ExpiresOn.UTC(),
+		TokenExpiryTimeUTC:              tok.ExpiresOn,
 		CertificateAuthentication:       o.Certificate != nil && o.Credential == nil,
-		ModuleName:                      "exoctl",
 		Organization:                    o.Organization,
 		DelegatedOrganization:           o.DelegatedOrganization,
 		AppID:                           c.AppID,
 		PageSize:                        s.pageSize,
 		TenantID:                        c.TenantID,
-		TokenStatus:                     "Active",
-		ConnectionUsedForInbuiltCmdlets: true,
-		IsEopSession:                    o.Compliance,
-	}
+	}, o.Compliance)
 	if o.LoadCatalog {
 		if _, err := s.Catalog(ctx); err != nil {
 			// A managed identity's refusal says what the identity lacks (role, permission).
@@ -367,6 +360,30 @@ type ConnectionInfo struct {
 	TokenStatus                     string    `json:"TokenStatus"`
 	ConnectionUsedForInbuiltCmdlets bool      `json:"ConnectionUsedForInbuiltCmdlets"`
 	IsEopSession                    bool      `json:"IsEopSession"`
+}
+
+// NewConnectionInfo completes Get-ConnectionInformation's row of a connection from what the
+// caller knows of it (ConnectionId, Id, user, URIs, token expiry, organizations, app, page size,
+// tenant, prefix): the properties the module derives (State, Name, ModuleName, TokenStatus from
+// the expiry, PageSize's default, IsEopSession for Security & Compliance) are set here, so a live
+// session and a saved connection show the same row.
+func NewConnectionInfo(known ConnectionInfo, compliance bool) ConnectionInfo {
+	c := known
+	c.State = "Connected"
+	c.Name = ConnectionName(c.ID, compliance)
+	c.ModuleName = "exoctl"
+	c.IsEopSession = compliance
+	c.ConnectionUsedForInbuiltCmdlets = true
+	c.TokenExpiryTimeUTC = c.TokenExpiryTimeUTC.UTC()
+	c.TokenStatus = "Active"
+	if time.Now().After(c.TokenExpiryTimeUTC) {
+		// The next command refreshes it silently where the method allows.
+		c.TokenStatus = "Expired"
+	}
+	if c.PageSize == 0 {
+		c.PageSize = DefaultPageSize
+	}
+	return c
 }
 
 // IsReadOnly reports whether a cmdlet's verb changes nothing (Get, Test, Search, Export, Find,
