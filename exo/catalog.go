@@ -58,60 +58,25 @@ func (s *Session) Catalog(ctx context.Context) (*Catalog, error) {
 }
 
 func (s *Session) catalogOnce(ctx context.Context, target, requestID string, as *authState) (*Catalog, bool, error) {
-	const what = "EXOModuleFile"
-	if s.closed.Load() {
-		return nil, false, ErrNotConnected
-	}
-	if _, err := s.checkTarget(target, "the cmdlet catalog"); err != nil {
-		return nil, false, fmt.Errorf("cmdlet catalog: %w", err)
-	}
-	tok, err := s.token(ctx, as.fresh, as.claims)
+	const what = "cmdlet catalog"
+	x, retry, err := s.attempt(ctx, request{
+		method: http.MethodGet, target: target,
+		what: what, cmdlet: "EXOModuleFile", link: "the cmdlet catalog", readOnly: true,
+		header: func(h http.Header) {
+			h.Set("CommandName", "*")
+			h.Set("Accept-Encoding", "gzip")
+		},
+	}, requestID, as)
 	if err != nil {
-		return nil, false, fmt.Errorf("cmdlet catalog: get a token: %w", err)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
-	if err != nil {
-		return nil, false, fmt.Errorf("cmdlet catalog: %w", err)
-	}
-	h := req.Header
-	s.setModuleHeaders(h, tok.AccessToken, requestID)
-	h.Set("CommandName", "*")
-	h.Set("Accept-Encoding", "gzip")
-	x, err := s.send(ctx, req, "cmdlet catalog")
-	if err != nil {
-		if err, ok := stopped(ctx, "cmdlet catalog", err); ok {
-			return nil, false, err
-		}
-		if unreachable(err) {
-			return nil, false, &UnreachableError{Request: "cmdlet catalog", URL: s.base, Err: err}
-		}
-		return nil, true, fmt.Errorf("cmdlet catalog: cannot reach %s: %w", s.base, err)
+		return nil, retry, err
 	}
 	defer x.stop()
-	resp := x.resp
-	if resp.StatusCode/100 == 3 {
-		return nil, false, redirected("cmdlet catalog", resp)
-	}
 	b, err := io.ReadAll(io.LimitReader(x.body, 16<<20))
 	if err != nil {
-		if err, ok := stopped(ctx, "cmdlet catalog", err); ok {
+		if err, ok := stopped(ctx, what, err); ok {
 			return nil, false, err
 		}
 		return nil, !errors.Is(err, ErrPageTooLarge), fmt.Errorf("cmdlet catalog: read the answer: %w", err)
-	}
-	if resp.StatusCode/100 != 2 {
-		ce := parseCmdletError(what, resp, b)
-		switch {
-		case resp.StatusCode == http.StatusUnauthorized && !as.refused:
-			as.refused, as.fresh, as.claims = true, true, claimsChallenge(resp.Header)
-			return nil, true, ce
-		case resp.StatusCode == http.StatusTooManyRequests,
-			resp.StatusCode == http.StatusServiceUnavailable, resp.StatusCode == http.StatusGatewayTimeout:
-			return nil, true, ce
-		case ce.transient():
-			return nil, true, ce
-		}
-		return nil, false, ce
 	}
 	c, err := parseCatalog(b)
 	if err != nil {

@@ -383,38 +383,18 @@ func (s *Session) invokeEXO(ctx context.Context, c *exoCmdlet, params Params, op
 
 // getOnce makes one GET of an entity set; a single entity's answer becomes a one-record page.
 func (s *Session) getOnce(ctx context.Context, target, cmdlet, requestID string, maxPage int, as *authState) (*Page, string, bool, error) {
-	if s.closed.Load() {
-		return nil, "", false, ErrNotConnected
-	}
-	if _, err := s.checkTarget(target, "a page link of "+cmdlet); err != nil {
-		return nil, "", false, fmt.Errorf("%s: %w", cmdlet, err)
-	}
-	tok, err := s.token(ctx, as.fresh, as.claims)
+	x, retry, err := s.attempt(ctx, request{
+		method: http.MethodGet, target: target,
+		what: cmdlet, cmdlet: cmdlet, link: "a page link of " + cmdlet, readOnly: true,
+		header: func(h http.Header) {
+			h.Set("Prefer", "odata.maxpagesize="+strconv.Itoa(max(maxPage, 1)))
+			h.Set("Accept-Encoding", "gzip")
+		},
+	}, requestID, as)
 	if err != nil {
-		return nil, "", false, fmt.Errorf("%s: get a token: %w", cmdlet, err)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
-	if err != nil {
-		return nil, "", false, fmt.Errorf("%s: %w", cmdlet, err)
-	}
-	s.setModuleHeaders(req.Header, tok.AccessToken, requestID)
-	req.Header.Set("Prefer", "odata.maxpagesize="+strconv.Itoa(max(maxPage, 1)))
-	req.Header.Set("Accept-Encoding", "gzip")
-	x, err := s.send(ctx, req, cmdlet)
-	if err != nil {
-		if err, ok := stopped(ctx, cmdlet, err); ok {
-			return nil, "", false, err
-		}
-		if unreachable(err) {
-			return nil, "", false, &UnreachableError{Request: cmdlet, URL: s.base, Err: err}
-		}
-		return nil, "", true, fmt.Errorf("%s: cannot reach %s: %w", cmdlet, s.base, err)
+		return nil, "", retry, err
 	}
 	defer x.stop()
-	resp := x.resp
-	if resp.StatusCode/100 == 3 {
-		return nil, "", false, redirected(cmdlet, resp)
-	}
 	b, err := io.ReadAll(x.body)
 	if err != nil {
 		if err, ok := stopped(ctx, cmdlet, err); ok {
@@ -422,19 +402,6 @@ func (s *Session) getOnce(ctx context.Context, target, cmdlet, requestID string,
 		}
 		return nil, "", !errors.Is(err, ErrPageTooLarge), fmt.Errorf("%s: the answer broke off (%w); run the command again", cmdlet, err)
 	}
-	if resp.StatusCode/100 != 2 {
-		ce := parseCmdletError(cmdlet, resp, b)
-		switch {
-		case resp.StatusCode == http.StatusUnauthorized && !as.refused:
-			as.refused, as.fresh, as.claims = true, true, claimsChallenge(resp.Header)
-			return nil, "", true, ce
-		case resp.StatusCode == http.StatusTooManyRequests, resp.StatusCode == http.StatusServiceUnavailable,
-			resp.StatusCode == http.StatusGatewayTimeout, ce.transient():
-			return nil, "", true, ce
-		}
-		return nil, "", false, ce
-	}
-	as.fresh, as.claims = false, ""
 	b, err = asCollection(b)
 	if err != nil {
 		return nil, "", true, fmt.Errorf("%s: the answer is not valid JSON (%w); run the command again", cmdlet, err)

@@ -364,65 +364,98 @@ func (s *Session) setModuleHeaders(h http.Header, token, requestID string) {
 	h.Set("User-Agent", "exoctl/"+ModuleVersion)
 }
 
-// once makes one request; retry says whether the module would try again.
-func (s *Session) once(ctx context.Context, target, cmdlet, requestID string, body []byte, maxPage int, readOnly bool, as *authState, each func(*Record) error) (*Page, string, bool, error) {
+// request is one admin API request of a session: an InvokeCommand page, an entity set's page
+// or the module file.
+type request struct {
+	method, target string
+	body           []byte
+	header         func(http.Header) // the request's own headers, set after the module's
+	what           string            // names the request in errors: the cmdlet, or "cmdlet catalog"
+	cmdlet         string            // the cmdlet a service error is reported for
+	link           string            // what target is, for checkTarget: "a page link of Get-Mailbox"
+	// readOnly: sending it again changes nothing, so a failure in transit, a 503, a 504 and a
+	// transient service error are retried.
+	readOnly bool
+}
+
+// attempt makes one attempt of r and classifies how it failed: retry says whether the module
+// would try again (a 401 once with a token fetched anew, a 429 always, the rest as r.readOnly
+// allows). On success the caller reads x.body and calls x.stop.
+func (s *Session) attempt(ctx context.Context, r request, requestID string, as *authState) (x *exchange, retry bool, err error) {
 	if s.closed.Load() {
-		return nil, "", false, ErrNotConnected
+		return nil, false, ErrNotConnected
 	}
-	if _, err := s.checkTarget(target, "a page link of "+cmdlet); err != nil {
-		return nil, "", false, fmt.Errorf("%s: %w", cmdlet, err)
+	if _, err := s.checkTarget(r.target, r.link); err != nil {
+		return nil, false, fmt.Errorf("%s: %w", r.what, err)
 	}
 	tok, err := s.token(ctx, as.fresh, as.claims)
 	if err != nil {
-		return nil, "", false, fmt.Errorf("%s: get a token: %w", cmdlet, err)
+		return nil, false, fmt.Errorf("%s: get a token: %w", r.what, err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+	var body io.Reader
+	if r.body != nil {
+		body = bytes.NewReader(r.body)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, r.target, body)
 	if err != nil {
-		return nil, "", false, fmt.Errorf("%s: %w", cmdlet, err)
+		return nil, false, fmt.Errorf("%s: %w", r.what, err)
 	}
-	h := req.Header
-	s.setModuleHeaders(h, tok.AccessToken, requestID)
-	h.Set("Content-Type", "application/json")
-	h.Set("Prefer", "odata.maxpagesize="+strconv.Itoa(max(maxPage, 1)))
-	h.Set("X-CmdletName", cmdlet)
-	h.Set("X-ResponseFormat", "json")
-	h.Set("X-SerializationLevel", "Partial")
-	h.Set("Accept-Encoding", "gzip")
+	s.setModuleHeaders(req.Header, tok.AccessToken, requestID)
+	r.header(req.Header)
 
-	x, err := s.send(ctx, req, cmdlet)
+	x, err = s.send(ctx, req, r.what)
 	if err != nil {
-		if err, ok := stopped(ctx, cmdlet, err); ok {
-			return nil, "", false, err
+		if err, ok := stopped(ctx, r.what, err); ok {
+			return nil, false, err
 		}
-		switch {
-		case unreachable(err):
-			return nil, "", false, &UnreachableError{Request: cmdlet, URL: s.base, Err: err}
+		if unreachable(err) {
+			return nil, false, &UnreachableError{Request: r.what, URL: s.base, Err: err}
 		}
-		return nil, "", readOnly, fmt.Errorf("%s: cannot reach %s: %w", cmdlet, s.base, err)
+		return nil, r.readOnly, fmt.Errorf("%s: cannot reach %s: %w", r.what, s.base, err)
 	}
-	defer x.stop()
 	resp := x.resp
 	if resp.StatusCode/100 == 3 {
-		return nil, "", false, redirected(cmdlet, resp)
+		x.stop()
+		return nil, false, redirected(r.what, resp)
 	}
 	if resp.StatusCode/100 != 2 {
 		b, _ := io.ReadAll(io.LimitReader(x.body, 1<<20))
-		ce := parseCmdletError(cmdlet, resp, b)
+		x.stop()
+		ce := parseCmdletError(r.cmdlet, resp, b)
 		switch {
 		case resp.StatusCode == http.StatusUnauthorized && !as.refused:
 			// The token may be revoked though not expired: once more, with one fetched anew.
 			as.refused, as.fresh, as.claims = true, true, claimsChallenge(resp.Header)
-			return nil, "", true, ce
+			return nil, true, ce
 		case resp.StatusCode == http.StatusTooManyRequests:
-			return nil, "", true, ce
-		case resp.StatusCode == http.StatusServiceUnavailable, resp.StatusCode == http.StatusGatewayTimeout:
-			return nil, "", readOnly, ce
-		case ce.transient():
-			return nil, "", readOnly, ce
+			return nil, true, ce
+		case resp.StatusCode == http.StatusServiceUnavailable, resp.StatusCode == http.StatusGatewayTimeout, ce.transient():
+			return nil, r.readOnly, ce
 		}
-		return nil, "", false, ce
+		return nil, false, ce
 	}
 	as.fresh, as.claims = false, ""
+	return x, false, nil
+}
+
+// once makes one InvokeCommand request; retry says whether the module would try again.
+func (s *Session) once(ctx context.Context, target, cmdlet, requestID string, body []byte, maxPage int, readOnly bool, as *authState, each func(*Record) error) (*Page, string, bool, error) {
+	x, retry, err := s.attempt(ctx, request{
+		method: http.MethodPost, target: target, body: body,
+		what: cmdlet, cmdlet: cmdlet, link: "a page link of " + cmdlet, readOnly: readOnly,
+		header: func(h http.Header) {
+			h.Set("Content-Type", "application/json")
+			h.Set("Prefer", "odata.maxpagesize="+strconv.Itoa(max(maxPage, 1)))
+			h.Set("X-CmdletName", cmdlet)
+			h.Set("X-ResponseFormat", "json")
+			h.Set("X-SerializationLevel", "Partial")
+			h.Set("Accept-Encoding", "gzip")
+		},
+	}, requestID, as)
+	if err != nil {
+		return nil, "", retry, err
+	}
+	defer x.stop()
 	page, next, delivered, err := decodePage(x.body, each)
 	if fe := (*recordFuncError)(nil); errors.As(err, &fe) {
 		return nil, "", false, fe.err
