@@ -522,7 +522,7 @@ func seedOnce(ctx context.Context, s store.Store, dir, seed string, p *pki) ([]T
 		if !empty {
 			return nil, fmt.Errorf("the database in %s has data but %s is missing: delete the folder to start afresh", dir, seedFile)
 		}
-		res, err := store.Seed(ctx, s, store.SeedOptions{Seed: seed, AppCertificateDER: p.appCert.Raw, SkipRecipients: true})
+		res, err := store.Seed(ctx, s, store.SeedOptions{Seed: seed, AppCertificateDER: p.appCert.Raw})
 		if err != nil {
 			return nil, fmt.Errorf("seed the emulator: %w", err)
 		}

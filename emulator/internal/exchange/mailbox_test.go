@@ -20,7 +20,7 @@ func mutableEnv(t *testing.T) (*env, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	if _, err := store.Seed(context.Background(), s, store.SeedOptions{SkipRecipients: true}); err != nil {
+	if _, err := store.Seed(context.Background(), s, store.SeedOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	return newEnv(t, func(c *Config) { c.Store = s }), path

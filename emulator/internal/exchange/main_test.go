@@ -58,7 +58,7 @@ func TestMain(m *testing.M) {
 			panic(err)
 		}
 		defer s.Close()
-		if _, err := store.Seed(ctx, s, store.SeedOptions{SkipRecipients: true}); err != nil {
+		if _, err := store.Seed(ctx, s, store.SeedOptions{}); err != nil {
 			panic(err)
 		}
 		if err := Seed(ctx, s, store.SeedDemo); err != nil {

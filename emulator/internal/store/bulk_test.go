@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
-	"time"
 )
 
 func schemaOf(t *testing.T, s *SQLite) map[string]string {
@@ -24,81 +23,6 @@ func schemaOf(t *testing.T, s *SQLite) map[string]string {
 		m[name] = sql
 	}
 	return m
-}
-
-// TestBulkLoadSchema: a seeded store has the schema the migrations make, indexes included.
-func TestBulkLoadSchema(t *testing.T) {
-	ctx := context.Background()
-	fresh := openTemp(t)
-	want := schemaOf(t, fresh)
-	for _, ix := range recipientIndexes {
-		if want[ix.name] != ix.sql {
-			t.Errorf("index %s: migrations say\n%s\nthe bulk load says\n%s", ix.name, want[ix.name], ix.sql)
-		}
-	}
-	seeded := openTemp(t)
-	if _, err := Seed(ctx, seeded, SeedOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if got := schemaOf(t, seeded); !reflect.DeepEqual(got, want) {
-		t.Errorf("schema after seeding:\n%v\nwant\n%v", got, want)
-	}
-	var bad string
-	if err := seeded.db.QueryRow(`PRAGMA integrity_check`).Scan(&bad); err != nil || bad != "ok" {
-		t.Errorf("integrity_check = %q, %v", bad, err)
-	}
-}
-
-// TestBulkLoadMatchesPut: the bulk load stores what PutRecipients stores, and falls back to it
-// when the tables are not empty.
-func TestBulkLoadMatchesPut(t *testing.T) {
-	ctx := context.Background()
-	now := time.Now().UTC().Truncate(time.Second)
-	var rs []Recipient
-	for r := range newSeedGenerator(now).recipients(300) {
-		rs = append(rs, r)
-	}
-	for i := range rs {
-		rs[i].GUID = demoID("r/" + rs[i].Name)
-	}
-	dump := func(s *SQLite) []Recipient {
-		all := collect(t, s, RecipientQuery{TenantID: DemoTenantID, Limit: 1000})
-		for _, r := range rs {
-			if got, err := s.FindRecipient(ctx, DemoTenantID, r.EmailAddresses[len(r.EmailAddresses)-1]); err != nil || got.GUID != r.GUID {
-				t.Errorf("FindRecipient(%s) = %v, %v", r.EmailAddresses[len(r.EmailAddresses)-1], got.Name, err)
-			}
-		}
-		return all
-	}
-	put := openTemp(t)
-	mustPutTenant(t, put)
-	if err := put.PutRecipients(ctx, rs); err != nil {
-		t.Fatal(err)
-	}
-	bulk := openTemp(t)
-	mustPutTenant(t, bulk)
-	if err := bulk.bulkLoadRecipients(ctx, func(yield func(Recipient) bool) {
-		for _, r := range rs[:200] {
-			if !yield(r) {
-				return
-			}
-		}
-	}); err != nil {
-		t.Fatal(err)
-	}
-	// Not empty any more: the second load upserts.
-	if err := bulk.bulkLoadRecipients(ctx, func(yield func(Recipient) bool) {
-		for _, r := range rs[150:] {
-			if !yield(r) {
-				return
-			}
-		}
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if a, b := dump(put), dump(bulk); !reflect.DeepEqual(a, b) {
-		t.Errorf("bulk load differs from PutRecipients")
-	}
 }
 
 func mustPutTenant(t *testing.T, s Store) {

@@ -337,3 +337,24 @@ func inBackground[T any](ctx context.Context, produce func(yield func(T) bool), 
 		}
 	}
 }
+
+// bulkConn readies a connection for a bulk load until restore is called: room for
+// the whole load in its page cache (so that building each index reads the table from
+// memory), and no fsync for the load and the checkpoint that follows its commit — a seed cut
+// short by a power loss is started afresh anyway (the emulator records a finished seed only
+// afterwards), and the next checkpoint syncs the files.
+func bulkConn(ctx context.Context, conn *sql.Conn) (restore func(), err error) {
+	reset := func() {
+		ctx := context.WithoutCancel(ctx)
+		conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = %d`, cacheSizeKiB))
+		conn.ExecContext(ctx, `PRAGMA synchronous = `+synchronous)
+	}
+	if _, err := conn.ExecContext(ctx, `PRAGMA cache_size = -262144`); err != nil {
+		return nil, err
+	}
+	if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = OFF`); err != nil {
+		reset()
+		return nil, err
+	}
+	return reset, nil
+}

@@ -48,57 +48,6 @@ func scanRecipient(row interface{ Scan(...any) error }, in interner) (Recipient,
 	return r, nil
 }
 
-// FindRecipient resolves an Exchange -Identity value; see Store.
-func (s *SQLite) FindRecipient(ctx context.Context, tenantID, identity string) (Recipient, error) {
-	key := lc(identity)
-	if key == "" {
-		return Recipient{}, notFound("recipient", identity)
-	}
-	// NULL, not "", for kinds the identity is not: "" would match every empty column.
-	var guid, dn any
-	if g := normGUID(identity); g != "" {
-		guid = g
-	}
-	if n := dnName(identity); n != "" {
-		dn = n
-	}
-	addr := addressKey(identity)
-	rows, err := s.db.QueryContext(ctx, `SELECT `+recipientCols+` FROM recipients
-		WHERE tenant_id = ?1 AND guid IN (
-			SELECT guid FROM recipients WHERE guid = ?3
-			UNION SELECT guid FROM recipients WHERE tenant_id = ?1 AND external_id = ?3
-			UNION SELECT guid FROM recipients WHERE tenant_id = ?1 AND name_lc = ?2
-			UNION SELECT guid FROM recipients WHERE tenant_id = ?1 AND alias_lc = ?2
-			UNION SELECT guid FROM recipients WHERE tenant_id = ?1 AND upn_lc = ?2
-			UNION SELECT guid FROM recipients WHERE tenant_id = ?1 AND upn_lc = ?4 AND lower(primary_smtp) = ?4 AND ?4 NOT LIKE 'smtp:%'
-			UNION SELECT guid FROM recipients WHERE tenant_id = ?1 AND name_lc = ?5 AND dn_lc = ?2
-			UNION SELECT guid FROM recipient_addresses WHERE tenant_id = ?1 AND address_lc = ?4)
-		ORDER BY name_lc, guid LIMIT 2`, idOrNew(tenantID), key, guid, addr, dn)
-	if err != nil {
-		return Recipient{}, fmt.Errorf("store: recipient %s: %w", identity, err)
-	}
-	defer rows.Close()
-	var found []Recipient
-	for rows.Next() {
-		r, err := scanRecipient(rows, nil)
-		if err != nil {
-			return Recipient{}, fmt.Errorf("store: recipient %s: %w", identity, err)
-		}
-		found = append(found, r)
-	}
-	if err := rows.Err(); err != nil {
-		return Recipient{}, fmt.Errorf("store: recipient %s: %w", identity, err)
-	}
-	switch len(found) {
-	case 0:
-		return Recipient{}, notFound("recipient", identity)
-	case 1:
-		return found[0], nil
-	default:
-		return Recipient{}, fmt.Errorf("store: recipient %s (%s, %s, ...): %w", identity, found[0].Name, found[1].Name, ErrAmbiguous)
-	}
-}
-
 // Recipients returns one page of q in (Name, GUID) order, and the cursor of the page's last
 // recipient when more follow.
 func (s *SQLite) Recipients(ctx context.Context, q RecipientQuery) ([]Recipient, string, error) {
@@ -167,24 +116,13 @@ func (s *SQLite) CountRecipients(ctx context.Context, tenantID string) (int, err
 	return n, nil
 }
 
-// PutRecipient creates or updates the recipient r.GUID (a new GUID when empty).
-func (s *SQLite) PutRecipient(ctx context.Context, r Recipient) error {
-	return s.PutRecipients(ctx, []Recipient{r})
-}
-
 // PutRecipients creates or updates many recipients in one transaction: all or none.
 func (s *SQLite) PutRecipients(ctx context.Context, rs []Recipient) error {
 	if len(rs) == 0 {
 		return nil
 	}
-	return s.PutRecipientsSeq(ctx, slices.Values(rs))
-}
-
-// PutRecipientsSeq is PutRecipients for a stream: one transaction, all or none, without holding
-// every recipient in memory (seeding 100,000 mailboxes).
-func (s *SQLite) PutRecipientsSeq(ctx context.Context, rs iter.Seq[Recipient]) error {
 	n := 0
-	err := s.inTx(ctx, func(tx *sql.Tx) error { return putRecipientsTx(ctx, tx, rs, &n) })
+	err := s.inTx(ctx, func(tx *sql.Tx) error { return putRecipientsTx(ctx, tx, slices.Values(rs), &n) })
 	if err != nil {
 		return fmt.Errorf("store: put recipients (%d read before the failure, none kept): %w", n, err)
 	}
@@ -402,29 +340,6 @@ func decodeCursor(c string) (nameLC, guid string, err error) {
 		return "", "", ErrBadCursor
 	}
 	return string(b[:i]), string(b[i+1:]), nil
-}
-
-// dnName is the lower-case Name in a distinguished name's first RDN ("CN=Name,OU=..."), or ""
-// when identity is not a DN.
-func dnName(identity string) string {
-	identity = strings.TrimSpace(identity)
-	if len(identity) < 3 || !strings.EqualFold(identity[:3], "cn=") {
-		return ""
-	}
-	var b strings.Builder
-	for i := 3; i < len(identity); i++ {
-		c := identity[i]
-		switch {
-		case c == '\\' && i+1 < len(identity):
-			i++
-			b.WriteByte(identity[i])
-		case c == ',':
-			return lc(b.String())
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return ""
 }
 
 func isASCII(s string) bool {

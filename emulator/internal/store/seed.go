@@ -9,8 +9,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"iter"
-	"math/rand/v2"
 	"strings"
 	"sync"
 	"time"
@@ -37,12 +35,6 @@ const (
 	modulePublicAppName = "Microsoft Exchange REST API Based Powershell"
 )
 
-// Mailbox counts of the seeds.
-const (
-	demoMailboxes  = 250
-	largeMailboxes = 100_000
-)
-
 // Mailbox quotas as Exchange Online sets them for a 100 GB plan.
 const (
 	GB                         = int64(1) << 30
@@ -55,9 +47,6 @@ const (
 type SeedOptions struct {
 	Seed              string // SeedDemo (default) or SeedLarge
 	AppCertificateDER []byte // the seeded app's certificate (the emulator generates it and keeps the key)
-	// SkipRecipients leaves the demo tenant's recipients out: the caller writes them as
-	// Exchange objects (exchange.Seed).
-	SkipRecipients bool
 }
 
 // SeedUser is a seeded user who can sign in.
@@ -221,26 +210,13 @@ func IsEmpty(ctx context.Context, s Store) (bool, error) {
 	return len(ts) == 0, nil
 }
 
-// recipientSeqWriter is implemented by stores that can write a stream of recipients in one
-// transaction without holding them all in memory (the large seed).
-type recipientSeqWriter interface {
-	PutRecipientsSeq(ctx context.Context, rs iter.Seq[Recipient]) error
-}
-
-// recipientBulkLoader is implemented by stores with a faster way to fill empty tables.
-type recipientBulkLoader interface {
-	bulkLoadRecipients(ctx context.Context, rs iter.Seq[Recipient]) error
-}
-
-// Seed writes the named seed's tenant into s. The tenant must not exist yet.
+// Seed writes the named seed's tenant into s: the directory (tenant, accepted domains, apps,
+// certificate, users) and the partner tenants. The tenant must not exist yet. Its Exchange
+// recipients are the exchange package's to write (exchange.Seed), in the shape of its schemas.
 func Seed(ctx context.Context, s Store, opts SeedOptions) (*SeedResult, error) {
 	res, err := SeedInfo(opts.Seed)
 	if err != nil {
 		return nil, err
-	}
-	mailboxes := demoMailboxes
-	if opts.Seed == SeedLarge {
-		mailboxes = largeMailboxes
 	}
 	if _, err := s.Tenant(ctx, DemoTenantID); err == nil {
 		return nil, fmt.Errorf("store: seed %s: tenant %s already exists", opts.Seed, DemoTenantName)
@@ -253,38 +229,10 @@ func Seed(ctx context.Context, s Store, opts SeedOptions) (*SeedResult, error) {
 	if err := seedDirectory(ctx, s, opts, created); err != nil {
 		return nil, fmt.Errorf("store: seed %s: %w", opts.Seed, err)
 	}
-	g := newSeedGenerator(now)
-	recipients := g.recipients(mailboxes)
-	if opts.SkipRecipients {
-		err = nil
-	} else if l, ok := s.(recipientBulkLoader); ok {
-		err = l.bulkLoadRecipients(ctx, recipients)
-	} else if w, ok := s.(recipientSeqWriter); ok {
-		err = w.PutRecipientsSeq(ctx, recipients)
-	} else {
-		err = putInBatches(ctx, s, recipients, 5000)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("store: seed %s: recipients: %w", opts.Seed, err)
-	}
 	if err := seedPartners(ctx, s, res, opts.AppCertificateDER, created); err != nil {
 		return nil, fmt.Errorf("store: seed %s: partners: %w", opts.Seed, err)
 	}
 	return res, nil
-}
-
-func putInBatches(ctx context.Context, s Store, rs iter.Seq[Recipient], n int) error {
-	batch := make([]Recipient, 0, n)
-	for r := range rs {
-		batch = append(batch, r)
-		if len(batch) == n {
-			if err := s.PutRecipients(ctx, batch); err != nil {
-				return err
-			}
-			batch = batch[:0]
-		}
-	}
-	return s.PutRecipients(ctx, batch)
 }
 
 // seedDirectory writes the tenant, its domains, apps, certificate and users.
@@ -387,273 +335,6 @@ func CertificateFromDER(appID string, der []byte) (Certificate, error) {
 	}, nil
 }
 
-// seedGenerator makes the seeded recipients: deterministic names and properties from a fixed
-// random source, fresh GUIDs, dates relative to now.
-type seedGenerator struct {
-	rng       *rand.Rand
-	now       time.Time
-	names     map[string]bool // lower-case Names taken
-	aliases   map[string]bool // lower-case aliases taken
-	databases []string
-	servers   []string
-}
-
-func newSeedGenerator(now time.Time) *seedGenerator {
-	g := &seedGenerator{
-		rng:     rand.New(rand.NewPCG(0x636f6e746f736f, 0x65786f63746c)), // "contoso", "exoctl"
-		now:     now,
-		names:   map[string]bool{},
-		aliases: map[string]bool{},
-	}
-	for range 16 {
-		g.databases = append(g.databases, fmt.Sprintf("EURPR01DG%03d-db%03d", 100+g.rng.IntN(200), g.rng.IntN(200)))
-		g.servers = append(g.servers, fmt.Sprintf("am%dpr01mb%04d", 5+g.rng.IntN(5), g.rng.IntN(10000)))
-	}
-	return g
-}
-
-// recipients yields the seed's recipients: the sign-in users' mailboxes, then generated
-// mailboxes up to mailboxes in total, then mail users, contacts and groups. The first demo
-// recipients are the same in every seed size.
-func (g *seedGenerator) recipients(mailboxes int) iter.Seq[Recipient] {
-	return func(yield func(Recipient) bool) {
-		for _, u := range demoUsers {
-			alias := g.alias(strings.SplitN(u.upn, "@", 2)[0])
-			name := g.name(u.first + " " + u.last)
-			r := g.mailbox("UserMailbox", name, u.first, u.last, alias)
-			r.ExternalDirectoryObjectID = demoID("user/" + u.upn)
-			r.UserPrincipalName = u.upn
-			if !yield(r) {
-				return
-			}
-		}
-		for i := len(demoUsers); i < mailboxes; i++ {
-			if !yield(g.generatedMailbox(i)) {
-				return
-			}
-		}
-		extras := g.extras()
-		for _, r := range extras {
-			if !yield(r) {
-				return
-			}
-		}
-	}
-}
-
-// generatedMailbox makes mailbox number i: in the demo's range a fixed mix (12 shared, 8 rooms,
-// 4 equipment), beyond it about 4% shared, 1.5% rooms and 0.5% equipment.
-func (g *seedGenerator) generatedMailbox(i int) Recipient {
-	kind := "UserMailbox"
-	if i < demoMailboxes {
-		switch {
-		case i%20 == 3:
-			kind = "SharedMailbox"
-		case i%30 == 7:
-			kind = "RoomMailbox"
-		case i%60 == 11:
-			kind = "EquipmentMailbox"
-		}
-	} else {
-		switch p := g.rng.IntN(1000); {
-		case p < 40:
-			kind = "SharedMailbox"
-		case p < 55:
-			kind = "RoomMailbox"
-		case p < 60:
-			kind = "EquipmentMailbox"
-		}
-	}
-	switch kind {
-	case "SharedMailbox":
-		base := sharedMailboxNames[g.rng.IntN(len(sharedMailboxNames))]
-		if g.names[strings.ToLower(base)] {
-			base += " " + offices[g.rng.IntN(len(offices))].City
-		}
-		name := g.name(base)
-		return g.mailbox(kind, name, "", "", g.alias(name))
-	case "RoomMailbox":
-		o := offices[g.rng.IntN(len(offices))]
-		name := g.name(fmt.Sprintf("Conf Room %s %d%c", o.City, 1+g.rng.IntN(12), 'A'+rune(g.rng.IntN(6))))
-		r := g.mailbox(kind, name, "", "", g.alias(name))
-		r.Extra["ResourceCapacity"] = 4 + 2*g.rng.IntN(9)
-		r.Extra["City"] = o.City
-		return r
-	case "EquipmentMailbox":
-		name := g.name(fmt.Sprintf("%s %02d", equipmentNames[g.rng.IntN(len(equipmentNames))], 1+g.rng.IntN(30)))
-		return g.mailbox(kind, name, "", "", g.alias(name))
-	}
-	first := firstNames[g.rng.IntN(len(firstNames))]
-	last := lastNames[g.rng.IntN(len(lastNames))]
-	name := g.name(first + " " + last)
-	r := g.mailbox(kind, name, first, last, g.alias(first+"."+last))
-	o := offices[g.rng.IntN(len(offices))]
-	r.Extra["Department"] = departments[g.rng.IntN(len(departments))]
-	r.Extra["Title"] = titles[g.rng.IntN(len(titles))]
-	r.Extra["City"] = o.City
-	r.Extra["CountryOrRegion"] = o.Country
-	r.Extra["UsageLocation"] = o.Country
-	r.Extra["Office"] = o.City
-	return r
-}
-
-// mailbox fills the properties every mailbox has.
-func (g *seedGenerator) mailbox(kind, name, first, last, alias string) Recipient {
-	created := g.when()
-	primary := alias + "@" + DemoDefaultDomain
-	r := Recipient{
-		TenantID: DemoTenantID,
-		// GUID left empty: the store gives each a fresh one.
-		ExternalDirectoryObjectID: uuid.NewString(),
-		Name:                      name,
-		Alias:                     alias,
-		DisplayName:               name,
-		FirstName:                 first,
-		LastName:                  last,
-		UserPrincipalName:         primary,
-		PrimarySMTPAddress:        primary,
-		EmailAddresses:            []string{"SMTP:" + primary, "smtp:" + alias + "@" + DemoTenantName},
-		RecipientType:             "UserMailbox",
-		RecipientTypeDetails:      kind,
-		Database:                  g.databases[g.rng.IntN(len(g.databases))],
-		ProhibitSendQuotaBytes:    DefaultProhibitSendQuota,
-		ProhibitSendReceiveBytes:  DefaultProhibitSendReceive,
-		IssueWarningQuotaBytes:    DefaultIssueWarningQuota,
-		WhenCreated:               created,
-		WhenChanged:               g.changed(created),
-		Extra: map[string]any{
-			"DistinguishedName":        distinguishedName(name),
-			"OrganizationalUnit":       DemoTenantName,
-			"ExchangeGuid":             uuid.NewString(),
-			"ServerName":               g.servers[g.rng.IntN(len(g.servers))],
-			"ArchiveStatus":            "None",
-			"LitigationHoldEnabled":    false,
-			"RetainDeletedItemsFor":    "14.00:00:00",
-			"UseDatabaseQuotaDefaults": false,
-			"IsDirSynced":              false,
-		},
-	}
-	if kind == "RoomMailbox" || kind == "EquipmentMailbox" {
-		r.Extra["IsResource"] = true
-	}
-	return r
-}
-
-// extras makes the non-mailbox recipients Get-Recipient shows: mail users, contacts, groups.
-func (g *seedGenerator) extras() []Recipient {
-	var rs []Recipient
-	person := func() (first, last, name string) {
-		first = firstNames[g.rng.IntN(len(firstNames))]
-		last = lastNames[g.rng.IntN(len(lastNames))]
-		return first, last, g.name(first + " " + last)
-	}
-	for range 12 {
-		first, last, name := person()
-		alias := g.alias(first + "." + last)
-		external := strings.ToLower(aliasText(first+"."+last)) + "@" + externalDomains[g.rng.IntN(len(externalDomains))]
-		created := g.when()
-		primary := alias + "@" + DemoDefaultDomain
-		rs = append(rs, Recipient{
-			TenantID: DemoTenantID, ExternalDirectoryObjectID: uuid.NewString(),
-			Name: name, Alias: alias, DisplayName: name + " (External)", FirstName: first, LastName: last,
-			UserPrincipalName: primary, PrimarySMTPAddress: primary,
-			EmailAddresses: []string{"SMTP:" + primary, "smtp:" + alias + "@" + DemoTenantName},
-			RecipientType:  "MailUser", RecipientTypeDetails: "MailUser",
-			WhenCreated: created, WhenChanged: g.changed(created),
-			Extra: map[string]any{
-				"DistinguishedName":    distinguishedName(name),
-				"OrganizationalUnit":   DemoTenantName,
-				"ExternalEmailAddress": "SMTP:" + external,
-			},
-		})
-	}
-	for range 15 {
-		first, last, name := person()
-		alias := g.alias(first + last)
-		external := strings.ToLower(aliasText(first+"."+last)) + "@" + externalDomains[g.rng.IntN(len(externalDomains))]
-		created := g.when()
-		rs = append(rs, Recipient{
-			TenantID: DemoTenantID, ExternalDirectoryObjectID: uuid.NewString(),
-			Name: name, Alias: alias, DisplayName: name, FirstName: first, LastName: last,
-			PrimarySMTPAddress: external, EmailAddresses: []string{"SMTP:" + external},
-			RecipientType: "MailContact", RecipientTypeDetails: "MailContact",
-			WhenCreated: created, WhenChanged: g.changed(created),
-			Extra: map[string]any{
-				"DistinguishedName":    distinguishedName(name),
-				"OrganizationalUnit":   DemoTenantName,
-				"ExternalEmailAddress": "SMTP:" + external,
-			},
-		})
-	}
-	for i, base := range groupNames {
-		details := "MailUniversalDistributionGroup"
-		switch {
-		case i%4 == 3:
-			details = "MailUniversalSecurityGroup"
-		case i%5 == 4:
-			details = "GroupMailbox"
-		}
-		name := g.name(base)
-		alias := g.alias(strings.ReplaceAll(base, " ", ""))
-		primary := alias + "@" + DemoDefaultDomain
-		created := g.when()
-		r := Recipient{
-			TenantID: DemoTenantID, ExternalDirectoryObjectID: uuid.NewString(),
-			Name: name, Alias: alias, DisplayName: name, PrimarySMTPAddress: primary,
-			EmailAddresses: []string{"SMTP:" + primary, "smtp:" + alias + "@" + DemoTenantName},
-			RecipientType:  "MailUniversalDistributionGroup", RecipientTypeDetails: details,
-			WhenCreated: created, WhenChanged: g.changed(created),
-			Extra: map[string]any{
-				"DistinguishedName":  distinguishedName(name),
-				"OrganizationalUnit": DemoTenantName,
-				"ManagedBy":          []string{"Exchange Admin"},
-			},
-		}
-		if details == "MailUniversalSecurityGroup" {
-			r.RecipientType = "MailUniversalSecurityGroup"
-		}
-		if details == "GroupMailbox" {
-			r.RecipientType = "MailUniversalDistributionGroup"
-			r.Database = g.databases[g.rng.IntN(len(g.databases))]
-		}
-		rs = append(rs, r)
-	}
-	return rs
-}
-
-// when picks a creation time in the last six years.
-func (g *seedGenerator) when() time.Time {
-	span := int64(6 * 365 * 24 * time.Hour / time.Second)
-	return g.now.Add(-time.Duration(1+g.rng.Int64N(span)) * time.Second)
-}
-
-// changed picks a change time between created and now.
-func (g *seedGenerator) changed(created time.Time) time.Time {
-	span := int64(g.now.Sub(created) / time.Second)
-	return created.Add(time.Duration(g.rng.Int64N(span+1)) * time.Second)
-}
-
-// name returns base, or base with the first free number appended, as Exchange does.
-func (g *seedGenerator) name(base string) string {
-	n := base
-	for i := 2; g.names[strings.ToLower(n)]; i++ {
-		n = fmt.Sprintf("%s %d", base, i)
-	}
-	g.names[strings.ToLower(n)] = true
-	return n
-}
-
-// alias returns base as an alias (lower case, no spaces), numbered when taken.
-func (g *seedGenerator) alias(base string) string {
-	base = strings.ToLower(aliasText(base))
-	a := base
-	for i := 2; g.aliases[a]; i++ {
-		a = fmt.Sprintf("%s%d", base, i)
-	}
-	g.aliases[a] = true
-	return a
-}
-
 // aliasText keeps the characters an alias may hold.
 func aliasText(s string) string {
 	var b strings.Builder
@@ -664,10 +345,4 @@ func aliasText(s string) string {
 		}
 	}
 	return strings.Trim(b.String(), ".")
-}
-
-// distinguishedName is the AD path Exchange Online gives a demo tenant's object.
-func distinguishedName(name string) string {
-	return "CN=" + strings.ReplaceAll(name, ",", `\,`) + ",OU=" + DemoTenantName +
-		",OU=Microsoft Exchange Hosted Organizations,DC=EURPR01A001,DC=prod,DC=outlook,DC=com"
 }

@@ -80,8 +80,9 @@ type AcceptedDomain struct {
 	WhenChanged time.Time
 }
 
-// Recipient is an Exchange recipient: a mailbox, mail user, contact or group. Core properties
-// are columns; everything else a cmdlet shows lives in Extra, keyed by PowerShell property name.
+// Recipient is a row of the recipient table of earlier versions: a mailbox, mail user, contact
+// or group, core properties as columns and the rest in Extra by PowerShell property name. The
+// exchange package imports these as Objects; new recipients are Objects from the start.
 type Recipient struct {
 	TenantID                  string
 	GUID                      string // Guid; also ExchangeObjectId
@@ -149,18 +150,14 @@ type Store interface {
 	AcceptedDomains(ctx context.Context, tenantID string) ([]AcceptedDomain, error)
 	PutAcceptedDomain(ctx context.Context, d AcceptedDomain) error
 
-	// FindRecipient resolves an Exchange -Identity value: Name, Alias, any email address
-	// (with or without an smtp: prefix), UserPrincipalName, GUID, ExternalDirectoryObjectId or
-	// DistinguishedName, all case-insensitive. More than one match wraps ErrAmbiguous.
-	FindRecipient(ctx context.Context, tenantID, identity string) (Recipient, error)
+	// Recipients, CountRecipients and PutRecipients are the recipient table of earlier
+	// versions, kept as a source the exchange package imports as objects (data folders of
+	// those versions, the msp seed's customers); Exchange objects live in ObjectStore.
 	// Recipients returns one page and the cursor for the next (empty when none follow).
 	Recipients(ctx context.Context, q RecipientQuery) (page []Recipient, next string, err error)
 	CountRecipients(ctx context.Context, tenantID string) (int, error)
-	PutRecipient(ctx context.Context, r Recipient) error
-	// PutRecipients inserts many recipients in one transaction (seeding).
+	// PutRecipients writes many recipients in one transaction.
 	PutRecipients(ctx context.Context, rs []Recipient) error
-	// DeleteRecipient removes a recipient by GUID (Remove-Mailbox); none wraps ErrNotFound.
-	DeleteRecipient(ctx context.Context, tenantID, guid string) error
 
 	Close() error
 }
