@@ -269,3 +269,37 @@ func TestWithRecordsStreams(t *testing.T) {
 		}
 	}
 }
+
+// TestWithRecordsManyPages: streamed pages count their records (they hold none), so a long
+// chain of full pages is not taken for a run of empty ones.
+func TestWithRecordsManyPages(t *testing.T) {
+	var srvURL string
+	var calls atomic.Int32
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := calls.Add(1)
+		next := ""
+		if n < 15 {
+			next = fmt.Sprintf("%s/adminapi/beta/t/InvokeCommand?$skiptoken=%d", srvURL, n)
+		}
+		io.WriteString(w, page([]string{fmt.Sprintf(`{"Name":"m%d"}`, n)}, next))
+	}))
+	defer ts.Close()
+	srvURL = ts.URL
+	s, err := Connect(context.Background(), Options{
+		ConnectionURI: ts.URL, AuthorityURI: "https://127.0.0.1:1/organizations", Organization: "contoso.onmicrosoft.com",
+		Credential: staticToken{}, HTTPClient: ts.Client(), RetryBackoff: time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := 0
+	for _, err := range s.InvokePages(context.Background(), "Get-Mailbox", Params{"ResultSize": "Unlimited"},
+		WithRecords(func(*Record) error { got++; return nil })) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got != 15 {
+		t.Errorf("%d records, want 15", got)
+	}
+}

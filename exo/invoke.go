@@ -155,7 +155,7 @@ func (s *Session) InvokePages(ctx context.Context, cmdlet string, params Params,
 			}
 			page, next := f.page, f.next
 			if next != "" {
-				if err := links.check(s, next, len(page.Records)); err != nil {
+				if err := links.check(s, next, len(page.Records)+taken); err != nil { // taken: streamed
 					yield(nil, fmt.Errorf("%s: %w", cmdlet, err))
 					return
 				}
