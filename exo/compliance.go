@@ -2,8 +2,8 @@ package exo
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -11,8 +11,6 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
-
-	"github.com/exoctl/exoctl/auth"
 )
 
 // Security & Compliance PowerShell (Connect-IPPSSession) speaks the InvokeCommand protocol of
@@ -26,38 +24,29 @@ const complianceBanner = "EXOBanner('AutogenSession')"
 // discoverRegion asks the compliance base for the tenant's region and returns the region's
 // REST base. The redirect is followed by hand: Go's client would turn it into a GET without
 // Authorization on another host, and the region is a rule on the Location, not the Location.
-func (s *Session) discoverRegion(ctx context.Context, tok auth.Token, base string) (string, error) {
+func (s *Session) discoverRegion(ctx context.Context, base string) (string, error) {
 	const what = "find the Security & Compliance region"
 	target := base + "/adminapi/beta/" + s.tenant + "/" + complianceBanner + "?Version=" + ModuleVersion
-	if _, err := s.checkTarget(target, "region discovery"); err != nil {
-		return "", fmt.Errorf("%s: %w", what, err)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	x, _, err := s.attempt(ctx, request{
+		method: http.MethodGet, target: target, header: func(http.Header) {},
+		what: what, cmdlet: "Connect-IPPSSession", link: "region discovery", redirect: true,
+	}, uuid.NewString(), &authState{})
 	if err != nil {
-		return "", err
-	}
-	s.setModuleHeaders(req.Header, tok.AccessToken, uuid.NewString())
-	x, err := s.send(ctx, req, "Connect-IPPSSession")
-	if err != nil {
-		if unreachable(err) {
-			return "", &UnreachableError{Request: what, URL: base, Err: err}
+		if ce := (*CmdletError)(nil); errors.As(err, &ce) {
+			return "", fmt.Errorf("%s: %w", what, err)
 		}
-		return "", fmt.Errorf("%s at %s: %w", what, base, err)
+		return "", err
 	}
 	defer x.stop()
 	resp := x.resp
-	body, _ := io.ReadAll(io.LimitReader(x.body, 1<<20))
-	switch {
-	case resp.StatusCode/100 == 2:
+	if resp.StatusCode/100 == 2 {
 		return base, nil // no region to go to: the base answers itself
-	case resp.StatusCode/100 == 3:
-		loc, err := resp.Location()
-		if err != nil {
-			return "", fmt.Errorf("%s at %s: a %d answer without a usable Location (%v)", what, base, resp.StatusCode, err)
-		}
-		return regionBase(loc, base)
 	}
-	return "", fmt.Errorf("%s: %w", what, parseCmdletError("Connect-IPPSSession", resp, body))
+	loc, err := resp.Location()
+	if err != nil {
+		return "", fmt.Errorf("%s at %s: a %d answer without a usable Location (%v)", what, base, resp.StatusCode, err)
+	}
+	return regionBase(loc, base)
 }
 
 // regionLabel is a region's first DNS label, e.g. eur03b.

@@ -364,8 +364,8 @@ func (s *Session) setModuleHeaders(h http.Header, token, requestID string) {
 	h.Set("User-Agent", "exoctl/"+ModuleVersion)
 }
 
-// request is one admin API request of a session: an InvokeCommand page, an entity set's page
-// or the module file.
+// request is one admin API request of a session: an InvokeCommand page, an entity set's page,
+// the module file or region discovery.
 type request struct {
 	method, target string
 	body           []byte
@@ -376,6 +376,8 @@ type request struct {
 	// readOnly: sending it again changes nothing, so a failure in transit, a 503, a 504 and a
 	// transient service error are retried.
 	readOnly bool
+	// redirect: a 3xx is the answer (region discovery), handed to the caller like a 2xx.
+	redirect bool
 }
 
 // attempt makes one attempt of r and classifies how it failed: retry says whether the module
@@ -414,6 +416,9 @@ func (s *Session) attempt(ctx context.Context, r request, requestID string, as *
 		return nil, r.readOnly, fmt.Errorf("%s: cannot reach %s: %w", r.what, s.base, err)
 	}
 	resp := x.resp
+	if resp.StatusCode/100 == 3 && r.redirect {
+		return x, false, nil
+	}
 	if resp.StatusCode/100 == 3 {
 		x.stop()
 		return nil, false, redirected(r.what, resp)

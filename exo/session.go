@@ -239,7 +239,7 @@ func Connect(ctx context.Context, o Options) (*Session, error) {
 		user = "OAuthUser@" + s.tenant
 	}
 	if o.Compliance {
-		if s.base, err = s.discoverRegion(ctx, tok, base); err != nil {
+		if s.base, err = s.discoverRegion(ctx, base); err != nil {
 			return nil, err
 		}
 	}
