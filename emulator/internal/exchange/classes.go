@@ -58,8 +58,36 @@ func relationKey(space string, ids ...string) []store.Key {
 	return []store.Key{{Space: space, Value: strings.Join(ids, "|")}}
 }
 
-// classOf returns a storage class; a class without entry has unique names.
+// Store types of recipients by kind (all of class Recipient): mailboxes, mail users, contacts
+// and groups (Microsoft 365 groups included).
+const (
+	typeMailbox  = "Recipient"
+	typeMailUser = "Recipient:MailUser"
+	typeContact  = "Recipient:MailContact"
+	typeGroup    = "Recipient:Group"
+)
+
+var recipientTypes = []string{typeMailbox, typeMailUser, typeContact, typeGroup}
+
+// recipientStoreType is the store type of a recipient of a RecipientTypeDetails.
+func recipientStoreType(details string) string {
+	switch details {
+	case "MailUser", "GuestMailUser":
+		return typeMailUser
+	case "MailContact", "MailForestContact":
+		return typeContact
+	case "MailUniversalDistributionGroup", "MailUniversalSecurityGroup", "MailNonUniversalGroup", "RoomList",
+		"DynamicDistributionGroup", "GroupMailbox":
+		return typeGroup
+	}
+	return typeMailbox
+}
+
+// classOf returns the storage class of a store type; a class without entry has unique names.
 func classOf(name string) class {
+	if strings.HasPrefix(name, "Recipient:") {
+		name = "Recipient"
+	}
 	switch name {
 	case "Recipient":
 		return recipientClass

@@ -172,6 +172,17 @@ func recipientTypeQuery(def []string) func(context.Context, *task, *store.ListQu
 		if len(types) > 0 {
 			q.In = slices.DeleteFunc(q.In, func(p store.PropIn) bool { return p.Prop == "RecipientTypeDetails" })
 			q.In = append(q.In, store.PropIn{Prop: "RecipientTypeDetails", Values: types})
+			q.Types = nil
+			for _, t := range types {
+				if st := recipientStoreType(t); !slices.Contains(q.Types, st) {
+					q.Types = append(q.Types, st)
+				}
+			}
+			// Get-Mailbox's own listing is every mailbox of the mailbox store type: no
+			// per-object condition needed.
+			if def != nil && slices.Equal(types, def) {
+				q.In = slices.DeleteFunc(q.In, func(p store.PropIn) bool { return p.Prop == "RecipientTypeDetails" })
+			}
 		}
 		return nil
 	}

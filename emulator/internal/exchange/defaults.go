@@ -259,7 +259,7 @@ func (s *Server) legacyRecipients(ctx context.Context, t store.Tenant) ([]store.
 
 // RecipientObject is a recipient of the store's recipient API as an Exchange object.
 func RecipientObject(r *store.Recipient) store.Object {
-	o := store.Object{TenantID: r.TenantID, Type: "Recipient", ID: r.GUID, Name: r.Name,
+	o := store.Object{TenantID: r.TenantID, Type: recipientStoreType(r.RecipientTypeDetails), ID: r.GUID, Name: r.Name,
 		WhenCreated: r.WhenCreated, WhenChanged: r.WhenChanged, Props: make(map[string]any, 16+len(r.Extra))}
 	for k, v := range r.Extra {
 		if k != "OrganizationalUnit" {

@@ -73,7 +73,7 @@ func genericGet(s *Schema, h hooks) func(context.Context, *Invocation) (*Result,
 		if err := inv.srv.ensureDefaults(ctx, inv.Tenant, s.Class); err != nil {
 			return nil, err
 		}
-		q := store.ListQuery{TenantID: inv.Tenant.ID, Types: []string{s.Class}, After: inv.After, Limit: inv.Limit, OrderBy: s.Order}
+		q := store.ListQuery{TenantID: inv.Tenant.ID, Types: s.StoreTypes, After: inv.After, Limit: inv.Limit, OrderBy: s.Order}
 		for prop, values := range s.Where {
 			q.In = append(q.In, store.PropIn{Prop: prop, Values: values})
 		}
@@ -285,7 +285,7 @@ func resolveIn(ctx context.Context, objs store.Objects, tenantID string, s *Sche
 	if strings.HasPrefix(strings.ToUpper(value), "CN=") {
 		dn, value = value, dnCommonName(value)
 	}
-	found, err := objs.Resolve(ctx, tenantID, []string{s.Class}, cl.identity, value)
+	found, err := objs.Resolve(ctx, tenantID, s.StoreTypes, cl.identity, value)
 	if err != nil {
 		return nil, err
 	}
@@ -499,7 +499,7 @@ func genericNew(s *Schema, h hooks) func(context.Context, *Invocation) (*Result,
 		if err := inv.srv.ensureDefaults(ctx, inv.Tenant, s.Class); err != nil {
 			return nil, err
 		}
-		o := store.Object{TenantID: inv.Tenant.ID, Type: s.Class, Props: map[string]any{}}
+		o := store.Object{TenantID: inv.Tenant.ID, Type: s.StoreTypes[0], Props: map[string]any{}}
 		for prop, values := range s.Where {
 			if len(values) == 1 {
 				o.Props[prop] = values[0]

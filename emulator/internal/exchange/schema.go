@@ -96,6 +96,9 @@ type Schema struct {
 	// Singleton types have one object per tenant (OrganizationConfig, TransportConfig): their
 	// Set- needs no -Identity.
 	Singleton bool
+	// StoreTypes are the store's object Types the schema's objects have (default: Class):
+	// recipients are stored by kind, so a listing of mailboxes reads mailboxes only.
+	StoreTypes []string
 	// Order is what listings sort by: a property (Priority) or a store field (@WhenCreated);
 	// empty is the name.
 	Order string
@@ -131,6 +134,7 @@ type schemaFile struct {
 	Cmdlets        map[string]string   `json:"cmdlets"`
 	Singleton      bool                `json:"singleton"`
 	Order          string              `json:"order"`
+	StoreTypes     []string            `json:"storeTypes"`
 	Properties     json.RawMessage     `json:"properties"`
 }
 
@@ -285,7 +289,7 @@ var bytesDisplay = regexp.MustCompile(`^[0-9.]+ [KMGTP]?B \([0-9,]+ bytes\)$`)
 
 func buildSchema(f *schemaFile, fragments map[string][]member) (*Schema, error) {
 	s := &Schema{Name: f.Name, Class: f.Class, Identity: f.Identity, Container: f.Container,
-		ObjectClass: f.ObjectClass, ObjectCategory: f.ObjectCategory, Where: f.Where, Cmdlets: f.Cmdlets, Singleton: f.Singleton, Order: f.Order,
+		ObjectClass: f.ObjectClass, ObjectCategory: f.ObjectCategory, Where: f.Where, Cmdlets: f.Cmdlets, Singleton: f.Singleton, Order: f.Order, StoreTypes: f.StoreTypes,
 		index: map[string]int{}}
 	if s.Name == "" {
 		return nil, fmt.Errorf("no name")
@@ -295,6 +299,9 @@ func buildSchema(f *schemaFile, fragments map[string][]member) (*Schema, error) 
 	}
 	if s.Identity == "" {
 		s.Identity = "Name"
+	}
+	if len(s.StoreTypes) == 0 {
+		s.StoreTypes = []string{s.Class}
 	}
 	members, err := orderedMembers(f.Properties)
 	if err != nil {

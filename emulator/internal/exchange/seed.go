@@ -136,6 +136,9 @@ func (g *seedGenerator) objects(mailboxes int) iter.Seq[store.Object] {
 }
 
 func (g *seedGenerator) keyed(o store.Object) store.Object {
+	if details, ok := o.Props["RecipientTypeDetails"].(string); ok && o.Type == typeMailbox {
+		o.Type = recipientStoreType(details)
+	}
 	if o.Keys == nil {
 		o.Keys = classOf(o.Type).keys(&o)
 	}
