@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/exoctl/exoctl/psparam"
+	"github.com/exoctl/exoctl/internal/bulk"
 )
 
 type bulkLine struct {
@@ -271,37 +271,6 @@ func TestBulkTemplateErrorsBeforeAnyCall(t *testing.T) {
 	}
 }
 
-func TestBulkTemplateSubstitution(t *testing.T) {
-	header := []string{"Alias", "Email", "Dept", "Empty"}
-	tm, err := parseBulkTemplate([]string{`Set-Mailbox {Alias} -EmailAddresses @{Add="smtp:{Email}"} -CustomAttribute1 "{Dept} team" -CustomAttribute2 {Empty} -Members {Alias},{Dept} -Filter {Department -eq '{Dept}'} -Confirm:$false`}, header)
-	if err != nil {
-		t.Fatal(err)
-	}
-	row := []string{`al"i;ce`, `a@x.com`, `R&D $x`, ``}
-	p := tm.params(row, false)
-	if p["Identity"] != `al"i;ce` {
-		t.Errorf("Identity: %#v", p["Identity"])
-	}
-	if h, ok := p["EmailAddresses"].(*psparam.Hashtable); !ok || h.Values["Add"] != "smtp:a@x.com" {
-		t.Errorf("EmailAddresses: %#v", p["EmailAddresses"])
-	}
-	if p["CustomAttribute1"] != `R&D $x team` || p["CustomAttribute2"] != "" {
-		t.Errorf("CustomAttribute1/2: %#v %#v", p["CustomAttribute1"], p["CustomAttribute2"])
-	}
-	if m, ok := p["Members"].([]any); !ok || len(m) != 2 || m[0] != row[0] || m[1] != row[2] {
-		t.Errorf("Members: %#v", p["Members"])
-	}
-	if p["Filter"] != psparam.ScriptBlock(`Department -eq 'R&D $x'`) {
-		t.Errorf("Filter: %#v", p["Filter"])
-	}
-	if p["Confirm"] != false {
-		t.Errorf("Confirm: %#v", p["Confirm"])
-	}
-	if p := tm.params(row, true); p["CustomAttribute2"] != nil {
-		t.Errorf("--empty-null: %#v", p["CustomAttribute2"])
-	}
-}
-
 func TestBulkConfirmationSaidOnce(t *testing.T) {
 	c := connected(t)
 	aliases := mailboxAliases(t, c, "3")
@@ -320,7 +289,7 @@ func TestBulkConfirmationSaidOnce(t *testing.T) {
 	if got := mailboxAliases(t, c, "3"); strings.Join(got, ",") != strings.Join(aliases, ",") {
 		t.Errorf("mailboxes changed: %v -> %v", aliases, got)
 	}
-	done, _, err := loadJournal(path + ".exoctl-journal")
+	done, _, err := bulk.LoadJournal(path + ".exoctl-journal")
 	if err != nil || len(done) != 0 {
 		t.Errorf("journal records rows that changed nothing: %v %v", done, err)
 	}
@@ -383,7 +352,7 @@ func TestBulkInterruptThenResume(t *testing.T) {
 		},
 	}
 	f.Logger = newWarnLogger(&errOut, false)
-	err := runBulk(ctx, f, &BulkOptions{CSV: path, Parallel: 1, Output: "ndjson", Grace: time.Minute, Template: []string{"Get-Mailbox {Alias}"}})
+	err := runBulk(ctx, f, &BulkOptions{Options: bulk.Options{CSV: path, Parallel: 1, Output: "ndjson", Grace: time.Minute, Template: []string{"Get-Mailbox {Alias}"}}})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v", err)
 	}
@@ -423,11 +392,11 @@ func TestBulkStartedRowIsUnknownUntilRetryUnknown(t *testing.T) {
 	tmpl := "Set-Mailbox -Identity {Alias} -CustomAttribute4 y"
 	// A run killed while row 2 was in flight: its start is the journal's last word on it.
 	var j strings.Builder
-	for _, e := range []journalEntry{
-		{Journal: journalVersion, CSV: path, Template: tmpl},
-		{Row: 1, Status: statusStarted, Hash: rowHash(rows[1])},
-		{Row: 1, Status: statusOK, Hash: rowHash(rows[1])},
-		{Row: 2, Status: statusStarted, Hash: rowHash(rows[2])},
+	for _, e := range []bulk.JournalEntry{
+		{Journal: bulk.JournalVersion, CSV: path, Template: tmpl},
+		{Row: 1, Status: bulk.StatusStarted, Hash: bulk.RowHash(rows[1])},
+		{Row: 1, Status: bulk.StatusOK, Hash: bulk.RowHash(rows[1])},
+		{Row: 2, Status: bulk.StatusStarted, Hash: bulk.RowHash(rows[2])},
 	} {
 		b, _ := json.Marshal(e)
 		j.Write(append(b, '\n'))

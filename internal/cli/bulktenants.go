@@ -28,16 +28,8 @@ type bulkTenantSession struct {
 	err  error
 }
 
-func newBulkTenants(f *Factory, sel, column string, header []string, rows [][]string) (*bulkTenants, error) {
-	col := -1
-	for i, h := range header {
-		if strings.EqualFold(strings.TrimSpace(h), column) {
-			col = i
-		}
-	}
-	if col < 0 {
-		return nil, fmt.Errorf("--tenant-column %s: the CSV has no such column (it has %s)", column, quoteList(header))
-	}
+// newBulkTenants resolves the tenants of column col of rows through the saved connection sel.
+func newBulkTenants(f *Factory, sel string, col int, rows [][]string) (*bulkTenants, error) {
 	var tenants []string
 	seen := map[string]bool{}
 	for _, r := range rows {
@@ -69,8 +61,8 @@ func newBulkTenants(f *Factory, sel, column string, header []string, rows [][]st
 	return b, nil
 }
 
-// session is the session of a row's tenant.
-func (b *bulkTenants) session(ctx context.Context, vals []string) (*exo.Session, error) {
+// Session is the session of a row's tenant.
+func (b *bulkTenants) Session(ctx context.Context, vals []string) (*exo.Session, error) {
 	tenant := ""
 	if b.col < len(vals) {
 		tenant = strings.TrimSpace(vals[b.col])
@@ -97,8 +89,8 @@ func (b *bulkTenants) session(ctx context.Context, vals []string) (*exo.Session,
 	return ts.s, nil
 }
 
-// close ends the sessions and keeps the tenants' tokens for the next run.
-func (b *bulkTenants) close(ctx context.Context) {
+// Close ends the sessions and keeps the tenants' tokens for the next run.
+func (b *bulkTenants) Close(ctx context.Context) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, ts := range b.sessions {

@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/exoctl/exoctl/emulator"
+	"github.com/exoctl/exoctl/internal/bulk"
 )
 
 var (
@@ -69,10 +70,11 @@ func TestEveryHintNamesRealFlagsAndCommands(t *testing.T) {
 				if err != nil {
 					return true
 				}
+				short := strings.Join(strings.Fields(text), " ")
 				for _, m := range hintFlag.FindAllStringSubmatch(text, -1) {
 					checked++
 					if !flags[m[1]] {
-						t.Errorf("%s: %q names --%s, which no exoctl command has", path, oneLine(text), m[1])
+						t.Errorf("%s: %q names --%s, which no exoctl command has", path, short, m[1])
 					}
 				}
 				for _, m := range hintCommand.FindAllStringSubmatch(text, -1) {
@@ -83,12 +85,12 @@ func TestEveryHintNamesRealFlagsAndCommands(t *testing.T) {
 					}
 					c, rest, err := root.Find(args)
 					if err != nil || c == root {
-						t.Errorf("%s: %q names exoctl %s, which is no command", path, oneLine(text), m[1])
+						t.Errorf("%s: %q names exoctl %s, which is no command", path, short, m[1])
 						continue
 					}
 					// "exoctl emulator start" must name a subcommand; "exoctl connect again" is prose.
 					if len(rest) > 0 && c.HasSubCommands() && !prose[rest[0]] {
-						t.Errorf("%s: %q names exoctl %s %s, which is no command", path, oneLine(text), m[1], m[2])
+						t.Errorf("%s: %q names exoctl %s %s, which is no command", path, short, m[1], m[2])
 					}
 				}
 				return true
@@ -113,7 +115,7 @@ func TestTimeoutFlag(t *testing.T) {
 	aliases := mailboxAliases(t, c, "1")
 	path := writeCSV(t, [][]string{{"Alias"}, {aliases[0]}})
 	out, errOut, code := c.run("", "bulk", "--csv", path, "--timeout", "1ns", "--", "Set-Mailbox -Identity {Alias} -CustomAttribute9 t")
-	if res := parseBulkOut(t, out); code != ExitError || len(res) != 1 || res[0].Status != statusUnknown || !strings.Contains(res[0].Error, "--timeout") {
+	if res := parseBulkOut(t, out); code != ExitError || len(res) != 1 || res[0].Status != bulk.StatusUnknown || !strings.Contains(res[0].Error, "--timeout") {
 		t.Errorf("bulk --timeout: exit %d\n%s\n%s", code, out, errOut)
 	}
 }

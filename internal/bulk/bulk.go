@@ -1,4 +1,4 @@
-package cli
+package bulk
 
 import (
 	"bufio"
@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"strconv"
@@ -18,90 +19,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/spf13/cobra"
-
 	"github.com/exoctl/exoctl/exo"
 	"github.com/exoctl/exoctl/psparam"
 )
-
-// BulkOptions are `exoctl bulk`'s flags.
-type BulkOptions struct {
-	// TenantColumn names the CSV column holding each row's tenant (a customer's domain or id):
-	// rows then run in their tenant, from the connection's one sign-in, as run --tenants does.
-	TenantColumn string
-
-	CSV         string
-	Journal     string
-	Parallel    int
-	Output      string
-	Connection  string
-	RetryFailed bool
-	// RetryUnknown runs again the rows whose outcome is unknown: started by an earlier run
-	// that was interrupted or killed before the service answered.
-	RetryUnknown bool
-	EmptyNull    bool
-	// Grace is how long in-flight rows may take to finish after an interrupt before they are
-	// cancelled and recorded as unknown.
-	Grace time.Duration
-	// Timeout bounds each row (0: none).
-	Timeout  time.Duration
-	Template []string
-}
-
-const maxBulkParallel = 8
-
-func newBulkCmd(f *Factory) *cobra.Command {
-	o := &BulkOptions{Grace: 30 * time.Second}
-	cmd := &cobra.Command{
-		Use:   "bulk --csv FILE [flags] -- CMDLET-TEMPLATE",
-		Short: "Run a cmdlet once per row of a CSV file, resumably",
-		Long: `Run a cmdlet once per row of a CSV file over one connection. The template is a cmdlet line in
-PowerShell syntax where {Column} stands for that row's value of Column. A value is always one
-string argument, whatever quotes, commas, $ or ; it holds: it is never read as PowerShell. Inside
-a quoted string or a script block {Column} is replaced as text. An empty cell is an empty string
-(or $null with --empty-null when the cell is the whole argument).
-
-Every row is recorded in a journal (default <csv>.exoctl-journal), written to disk before
-its request is sent and again when it ends. Running the same command again skips the rows
-already done; failed rows run again only with --retry-failed, and rows whose outcome is unknown
-(started by a run that was interrupted or killed before the service answered: they may or may
-not have changed something) only with --retry-unknown. No row runs twice unless asked. A
-journal belongs to one template: another template needs another --journal file. A failing row
-does not stop the run; the exit code is 1 when any row failed. Throttling is waited out; a
-state-changing call that may have reached the service is never retried.
-
-Ctrl-C (or SIGTERM) stops starting rows, lets the rows in flight finish for up to --grace,
-records the others as unknown, prints the summary and exits 130; a second Ctrl-C stops at once
-(the journal still knows which rows had started).
-
-Output is one JSON line per row ({"row":N,"status":"ok","records":[...]}) or, with -o csv, the
-input columns plus Status and Error. A summary goes to the error stream.
-
-Cmdlets that ask for confirmation (most Remove-*) need -Confirm:$false in the template.`,
-		Example: `  exoctl bulk --csv users.csv -- 'Set-Mailbox -Identity {Identity} -CustomAttribute1 {Department}'
-  exoctl bulk --csv users.csv --parallel 4 -o csv -- Get-Mailbox -Identity {Alias} > report.csv
-  exoctl bulk --csv leavers.csv --retry-failed -- 'Remove-Mailbox {UPN} -Confirm:$false'`,
-		Args: cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Template = args
-			return runBulk(cmd.Context(), f, o)
-		},
-	}
-	cmd.Flags().SetInterspersed(false)
-	cmd.Flags().StringVar(&o.CSV, "csv", "", "CSV file with a header row (required)")
-	cmd.Flags().StringVar(&o.Journal, "journal", "", "journal file of finished rows (default: <csv>.exoctl-journal)")
-	cmd.Flags().IntVarP(&o.Parallel, "parallel", "p", 1, "rows run at once (1-8)")
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "ndjson", "per-row results: ndjson or csv")
-	cmd.Flags().StringVarP(&o.Connection, "connection", "c", "", "connection to use: Id, ConnectionId or prefix (default: the latest)")
-	cmd.Flags().StringVar(&o.TenantColumn, "tenant-column", "", "CSV column with each row's tenant: rows run in their tenant from the connection's sign-in")
-	cmd.Flags().BoolVar(&o.RetryFailed, "retry-failed", false, "run again the rows the journal records as failed")
-	cmd.Flags().BoolVar(&o.RetryUnknown, "retry-unknown", false, "run again the rows whose outcome is unknown (started, never finished): check them first")
-	cmd.Flags().DurationVar(&o.Grace, "grace", o.Grace, "after Ctrl-C, how long rows in flight may take to finish")
-	cmd.Flags().DurationVar(&o.Timeout, "timeout", 0, "for each row: "+timeoutUsage)
-	cmd.Flags().BoolVar(&o.EmptyNull, "empty-null", false, "an empty cell that is a whole argument is $null instead of an empty string")
-	_ = cmd.MarkFlagRequired("csv")
-	return cmd
-}
 
 // ---- template ----
 
@@ -113,7 +33,7 @@ type bulkTemplate struct {
 	names  []string
 
 	// tenants gives each row the session of its tenant (--tenant-column); nil: one session.
-	tenants *bulkTenants
+	tenants Tenants
 }
 
 var placeholderRE = regexp.MustCompile(`\{([A-Za-z_][A-Za-z0-9_.\- ]*)\}`)
@@ -161,7 +81,7 @@ func parseBulkTemplate(args []string, header []string) (*bulkTemplate, error) {
 	}
 	if len(unknown) > 0 {
 		return nil, fmt.Errorf("the template names %s, which the CSV does not have: its columns are %s",
-			quoteList(unknown), strings.Join(header, ", "))
+			QuoteList(unknown), strings.Join(header, ", "))
 	}
 	if len(t.tokens) == 0 {
 		return nil, errors.New("the template has no {Column} placeholder: every row would run the same command")
@@ -260,7 +180,8 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-func quoteList(names []string) string {
+// QuoteList writes column names as the {Column} placeholders of a template, for messages.
+func QuoteList(names []string) string {
 	q := make([]string, len(names))
 	for i, n := range names {
 		q[i] = "{" + n + "}"
@@ -304,11 +225,11 @@ func readBulkCSV(path string) (header []string, rows [][]string, err error) {
 
 // ---- journal ----
 
-// journalEntry is one line of the journal (JSON lines). The first line is a header with
+// JournalEntry is one line of the journal (JSON lines). The first line is a header with
 // Journal, CSV and Template; every later line is a row's start (status "started", written
 // before its request is sent) or its end. The last line of a row wins, so a row whose last
 // line is "started" was cut short: its outcome is unknown.
-type journalEntry struct {
+type JournalEntry struct {
 	Journal  string `json:"journal,omitempty"`
 	CSV      string `json:"csv,omitempty"`
 	Template string `json:"template,omitempty"`
@@ -319,14 +240,14 @@ type journalEntry struct {
 	Time     string `json:"time"`
 }
 
-const journalVersion = "exoctl-bulk/1"
+const JournalVersion = "exoctl-bulk/1"
 
 type journal struct {
 	mu sync.Mutex
 	fh *os.File
 }
 
-func rowHash(row []string) string {
+func RowHash(row []string) string {
 	h := sha256.New()
 	for _, v := range row {
 		h.Write([]byte(strconv.Itoa(len(v)) + ":" + v))
@@ -334,27 +255,27 @@ func rowHash(row []string) string {
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
-// loadJournal reads the last entry of each row, ignoring a torn last line.
-func loadJournal(path string) (map[int]journalEntry, string, error) {
+// LoadJournal reads the last entry of each row, ignoring a torn last line.
+func LoadJournal(path string) (map[int]JournalEntry, string, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return map[int]journalEntry{}, "", nil
+		return map[int]JournalEntry{}, "", nil
 	}
 	if err != nil {
 		return nil, "", err
 	}
-	done := map[int]journalEntry{}
+	done := map[int]JournalEntry{}
 	tmpl := ""
 	for line := range strings.SplitSeq(string(data), "\n") {
 		if strings.TrimSpace(line) == "" {
 			continue
 		}
-		var e journalEntry
+		var e JournalEntry
 		if json.Unmarshal([]byte(line), &e) != nil {
 			continue // an interrupted write
 		}
 		if e.Journal != "" {
-			if e.Journal != journalVersion {
+			if e.Journal != JournalVersion {
 				return nil, "", fmt.Errorf("%s is not an exoctl bulk journal this version reads (%s)", path, e.Journal)
 			}
 			tmpl = e.Template
@@ -362,7 +283,7 @@ func loadJournal(path string) (map[int]journalEntry, string, error) {
 		}
 		switch {
 		case e.Row <= 0:
-		case e.Status == statusNotRun:
+		case e.Status == StatusNotRun:
 			delete(done, e.Row)
 		default:
 			done[e.Row] = e
@@ -380,7 +301,7 @@ func openJournal(path string) (*journal, error) {
 }
 
 // append writes one line and syncs it to disk before returning.
-func (j *journal) append(e journalEntry) error {
+func (j *journal) append(e JournalEntry) error {
 	e.Time = time.Now().UTC().Format(time.RFC3339)
 	b, err := json.Marshal(e)
 	if err != nil {
@@ -396,13 +317,13 @@ func (j *journal) append(e journalEntry) error {
 
 // Row statuses in the journal and the output.
 const (
-	statusOK      = "ok"
-	statusError   = "error"
-	statusUnknown = "unknown"
-	statusStarted = "started"
-	statusSkipped = "skipped"
-	// statusNotRun takes back a start: the service answered without changing anything.
-	statusNotRun = "not-run"
+	StatusOK      = "ok"
+	StatusError   = "error"
+	StatusUnknown = "unknown"
+	StatusStarted = "started"
+	StatusSkipped = "skipped"
+	// StatusNotRun takes back a start: the service answered without changing anything.
+	StatusNotRun = "not-run"
 )
 
 // ---- run ----
@@ -417,9 +338,58 @@ type bulkResult struct {
 	confirm  *exo.ConfirmationRequiredError
 }
 
-func runBulk(ctx context.Context, f *Factory, o *BulkOptions) error {
-	if o.Parallel < 1 || o.Parallel > maxBulkParallel {
-		return fmt.Errorf("--parallel must be 1 to %d, not %d", maxBulkParallel, o.Parallel)
+// Options are what a bulk run does: the flags of `exoctl bulk` that are not about the connection.
+type Options struct {
+	// TenantColumn names the CSV column holding each row's tenant (a customer's domain or id):
+	// rows then run in their tenant, from Env.Tenants.
+	TenantColumn string
+
+	CSV         string
+	Journal     string
+	Parallel    int
+	Output      string // ndjson or csv
+	RetryFailed bool
+	// RetryUnknown runs again the rows whose outcome is unknown: started by an earlier run
+	// that was interrupted or killed before the service answered.
+	RetryUnknown bool
+	EmptyNull    bool
+	// Grace is how long in-flight rows may take to finish after an interrupt before they are
+	// cancelled and recorded as unknown.
+	Grace time.Duration
+	// Timeout bounds each row (0: none).
+	Timeout  time.Duration
+	Template []string
+}
+
+// Tenants gives each row the session of the tenant its tenant column names.
+type Tenants interface {
+	// Session is the session of the row whose values are vals.
+	Session(ctx context.Context, vals []string) (*exo.Session, error)
+	// Close ends the sessions opened.
+	Close(ctx context.Context)
+}
+
+// Env is what a run needs from its caller: where to write, and how to open sessions. Open and
+// Tenants are called only once the CSV, the template and the journal have been checked.
+type Env struct {
+	Out    io.Writer // per-row results
+	ErrOut io.Writer // warnings, progress and the summary
+	// Open opens the session rows run in; its error is returned as it is.
+	Open func(ctx context.Context) (*exo.Session, error)
+	// Tenants opens the tenants of the CSV's tenant column (index col of header); needed only
+	// with Options.TenantColumn.
+	Tenants func(col int, header []string, rows [][]string) (Tenants, error)
+}
+
+// MaxParallel is the most rows a run runs at once.
+const MaxParallel = 8
+
+// Run runs the template once per row of the CSV, recording every row in the journal. It
+// returns context.Canceled when ctx was cancelled (an interrupt), and an error saying what to
+// rerun when rows failed or were cut short.
+func Run(ctx context.Context, o Options, env Env) error {
+	if o.Parallel < 1 || o.Parallel > MaxParallel {
+		return fmt.Errorf("--parallel must be 1 to %d, not %d", MaxParallel, o.Parallel)
 	}
 	if o.Output != "ndjson" && o.Output != "csv" {
 		return fmt.Errorf("-o must be ndjson or csv, not %q", o.Output)
@@ -433,16 +403,25 @@ func runBulk(ctx context.Context, f *Factory, o *BulkOptions) error {
 		return err
 	}
 	if o.TenantColumn != "" {
-		if tmpl.tenants, err = newBulkTenants(f, o.Connection, o.TenantColumn, header, rows); err != nil {
+		col := -1
+		for i, h := range header {
+			if strings.EqualFold(strings.TrimSpace(h), o.TenantColumn) {
+				col = i
+			}
+		}
+		if col < 0 {
+			return fmt.Errorf("--tenant-column %s: the CSV has no such column (it has %s)", o.TenantColumn, QuoteList(header))
+		}
+		if tmpl.tenants, err = env.Tenants(col, header, rows); err != nil {
 			return err
 		}
-		defer tmpl.tenants.close(ctx)
+		defer tmpl.tenants.Close(ctx)
 	}
 	jpath := o.Journal
 	if jpath == "" {
 		jpath = o.CSV + ".exoctl-journal"
 	}
-	done, prevTmpl, err := loadJournal(jpath)
+	done, prevTmpl, err := LoadJournal(jpath)
 	if err != nil {
 		return err
 	}
@@ -462,14 +441,14 @@ func runBulk(ctx context.Context, f *Factory, o *BulkOptions) error {
 	for i, r := range rows {
 		n := i + 1
 		e, ok := done[n]
-		if ok && e.Hash != rowHash(r) {
+		if ok && e.Hash != RowHash(r) {
 			ok = false // the row was edited since: run it
 		}
-		unknown := e.Status == statusStarted || e.Status == statusUnknown
+		unknown := e.Status == StatusStarted || e.Status == StatusUnknown
 		switch {
 		case !ok:
 			jobs = append(jobs, job{n, r})
-		case e.Status == statusOK:
+		case e.Status == StatusOK:
 			skipped = append(skipped, n)
 		case unknown && o.RetryUnknown, !unknown && o.RetryFailed:
 			jobs = append(jobs, job{n, r})
@@ -483,11 +462,11 @@ func runBulk(ctx context.Context, f *Factory, o *BulkOptions) error {
 	}
 
 	if mayAsk(tmpl.cmd) {
-		f.warn(tmpl.cmd.Name + " may ask for confirmation, which bulk cannot answer: add -Confirm:$false to the template (if the first row asks, the run stops there with nothing changed)")
+		fmt.Fprintf(env.ErrOut, "WARNING: %s\n", tmpl.cmd.Name+" may ask for confirmation, which bulk cannot answer: add -Confirm:$false to the template (if the first row asks, the run stops there with nothing changed)")
 	}
-	s, p, err := openSession(ctx, f, o.Connection)
+	s, err := env.Open(ctx)
 	if err != nil {
-		return explain(err, p, 0)
+		return err
 	}
 	defer s.Close()
 	j, err := openJournal(jpath)
@@ -496,20 +475,20 @@ func runBulk(ctx context.Context, f *Factory, o *BulkOptions) error {
 	}
 	defer j.fh.Close()
 	if prevTmpl != tmplText {
-		if err := j.append(journalEntry{Journal: journalVersion, CSV: o.CSV, Template: tmplText}); err != nil {
+		if err := j.append(JournalEntry{Journal: JournalVersion, CSV: o.CSV, Template: tmplText}); err != nil {
 			return fmt.Errorf("journal: %w", err)
 		}
 	}
 
-	out := newBulkWriter(f, o.Output, header)
+	out := newBulkWriter(env.Out, o.Output, header)
 	results := make(map[int]*bulkResult, len(rows))
 	var resMu sync.Mutex
 	for _, n := range skipped {
 		e := done[n]
-		results[n] = &bulkResult{Row: n, Status: statusSkipped, Error: e.Error, values: rows[n-1]}
+		results[n] = &bulkResult{Row: n, Status: StatusSkipped, Error: e.Error, values: rows[n-1]}
 		switch e.Status {
-		case statusOK:
-		case statusStarted:
+		case StatusOK:
+		case StatusStarted:
 			results[n].Error = "previously started and never finished: the outcome is unknown"
 		default:
 			results[n].Error = "previously " + e.Status + ": " + e.Error
@@ -522,7 +501,7 @@ func runBulk(ctx context.Context, f *Factory, o *BulkOptions) error {
 	var inFlight atomic.Int64
 	stopGrace := context.AfterFunc(ctx, func() {
 		if n := inFlight.Load(); n > 0 {
-			fmt.Fprintf(f.IO.ErrOut, "interrupted: no new rows start; waiting up to %s for the %d in flight to finish (Ctrl-C again stops at once)\n", o.Grace, n)
+			fmt.Fprintf(env.ErrOut, "interrupted: no new rows start; waiting up to %s for the %d in flight to finish (Ctrl-C again stops at once)\n", o.Grace, n)
 		}
 		t := time.NewTimer(o.Grace)
 		defer t.Stop()
@@ -552,19 +531,25 @@ func runBulk(ctx context.Context, f *Factory, o *BulkOptions) error {
 				if !readOnly {
 					// On disk before the request leaves: whatever happens next (kill -9, a
 					// crash, a lost answer), a later run knows this row may have run.
-					if err := j.append(journalEntry{Row: jb.row, Status: statusStarted, Hash: rowHash(jb.vals)}); err != nil {
+					if err := j.append(JournalEntry{Row: jb.row, Status: StatusStarted, Hash: RowHash(jb.vals)}); err != nil {
 						jeOnce.Do(func() { journalErr = err })
 						stopOnce.Do(func() { close(stopDispatch) })
 						inFlight.Add(-1)
 						continue
 					}
 				}
-				rowCtx, cancelRow := withTimeout(runCtx, o.Timeout)
+				var rowCtx context.Context
+				var cancelRow context.CancelFunc
+				if o.Timeout > 0 {
+					rowCtx, cancelRow = context.WithTimeout(runCtx, o.Timeout)
+				} else {
+					rowCtx, cancelRow = context.WithCancel(runCtx)
+				}
 				res := runBulkRow(rowCtx, s, tmpl, jb.row, jb.vals, o.EmptyNull)
-				if res.Status == statusUnknown && runCtx.Err() == nil && errors.Is(rowCtx.Err(), context.DeadlineExceeded) {
+				if res.Status == StatusUnknown && runCtx.Err() == nil && errors.Is(rowCtx.Err(), context.DeadlineExceeded) {
 					res.Error = fmt.Sprintf("gave up after --timeout %s", o.Timeout)
 					if readOnly {
-						res.Status = statusError
+						res.Status = StatusError
 					} else {
 						res.Error += ": the outcome is unknown"
 					}
@@ -577,17 +562,17 @@ func runBulk(ctx context.Context, f *Factory, o *BulkOptions) error {
 					stopOnce.Do(func() { close(stopDispatch) })
 					if !readOnly {
 						// Nothing changed: the row is as if it never started.
-						if err := j.append(journalEntry{Row: jb.row, Status: statusNotRun, Hash: rowHash(jb.vals)}); err != nil {
+						if err := j.append(JournalEntry{Row: jb.row, Status: StatusNotRun, Hash: RowHash(jb.vals)}); err != nil {
 							jeOnce.Do(func() { journalErr = err })
 						}
 					}
 					continue
 				}
-				if res.Status == statusUnknown && readOnly {
+				if res.Status == StatusUnknown && readOnly {
 					// A read-only cmdlet cut short: nothing to record, it simply runs next time.
 					continue
 				}
-				if err := j.append(journalEntry{Row: jb.row, Status: res.Status, Hash: rowHash(jb.vals), Error: res.Error}); err != nil {
+				if err := j.append(JournalEntry{Row: jb.row, Status: res.Status, Hash: RowHash(jb.vals), Error: res.Error}); err != nil {
 					jeOnce.Do(func() { journalErr = err })
 				}
 				resMu.Lock()
@@ -628,11 +613,11 @@ dispatch:
 		switch {
 		case !has:
 			notRun++
-		case r.Status == statusOK:
+		case r.Status == StatusOK:
 			ok++
-		case r.Status == statusError:
+		case r.Status == StatusError:
 			failed++
-		case r.Status == statusUnknown:
+		case r.Status == StatusUnknown:
 			unknown++
 		}
 	}
@@ -645,15 +630,15 @@ dispatch:
 		sum += fmt.Sprintf(", %d not run", notRun)
 	}
 	sum += "; journal: " + jpath
-	fmt.Fprintln(f.IO.ErrOut, sum)
+	fmt.Fprintln(env.ErrOut, sum)
 	if prevFailed > 0 {
-		fmt.Fprintf(f.IO.ErrOut, "%d rows failed in an earlier run and were skipped: add --retry-failed to run them again\n", prevFailed)
+		fmt.Fprintf(env.ErrOut, "%d rows failed in an earlier run and were skipped: add --retry-failed to run them again\n", prevFailed)
 	}
 	if prevUnknown > 0 {
-		fmt.Fprintf(f.IO.ErrOut, "%d rows were started by an earlier run that never saw them finish and were skipped: they may or may not have changed anything; check them, then add --retry-unknown to run them again\n", prevUnknown)
+		fmt.Fprintf(env.ErrOut, "%d rows were started by an earlier run that never saw them finish and were skipped: they may or may not have changed anything; check them, then add --retry-unknown to run them again\n", prevUnknown)
 	}
 	if unknown > 0 {
-		fmt.Fprintf(f.IO.ErrOut, "%d rows were cut short and may or may not have changed anything: check them before running again with --retry-unknown\n", unknown)
+		fmt.Fprintf(env.ErrOut, "%d rows were cut short and may or may not have changed anything: check them before running again with --retry-unknown\n", unknown)
 	}
 	if err := out.err(); err != nil {
 		return err
@@ -665,21 +650,21 @@ dispatch:
 		return fmt.Errorf("%s asks for confirmation and nothing was changed for that row: add -Confirm:$false to the template to run it without asking, then run the same command again", confirmErr.Cmdlet)
 	}
 	if interrupted || ctx.Err() != nil {
-		fmt.Fprintln(f.IO.ErrOut, "interrupted: run the same command again to go on where it stopped")
+		fmt.Fprintln(env.ErrOut, "interrupted: run the same command again to go on where it stopped")
 		return context.Canceled
 	}
 	if failed+prevFailed > 0 || unknown+prevUnknown > 0 {
 		// Rows skipped as failed or unknown count too: the CSV is not all done.
-		return &bulkFailed{failed: failed + prevFailed, unknown: unknown + prevUnknown}
+		return &failedError{failed: failed + prevFailed, unknown: unknown + prevUnknown}
 	}
 	return nil
 }
 
-// bulkFailed is the error of a run where some rows failed or were cut short; their errors are
+// failedError is the error of a run where some rows failed or were cut short; their errors are
 // already printed.
-type bulkFailed struct{ failed, unknown int }
+type failedError struct{ failed, unknown int }
 
-func (e *bulkFailed) Error() string {
+func (e *failedError) Error() string {
 	switch {
 	case e.unknown == 0:
 		return fmt.Sprintf("%d rows failed (see the output): rerun the same command with --retry-failed to run them again", e.failed)
@@ -690,11 +675,11 @@ func (e *bulkFailed) Error() string {
 }
 
 func runBulkRow(ctx context.Context, s *exo.Session, t *bulkTemplate, row int, vals []string, emptyNull bool) *bulkResult {
-	res := &bulkResult{Row: row, Status: statusOK, values: vals, Records: []*exo.Record{}}
+	res := &bulkResult{Row: row, Status: StatusOK, values: vals, Records: []*exo.Record{}}
 	if t.tenants != nil {
-		ts, err := t.tenants.session(ctx, vals)
+		ts, err := t.tenants.Session(ctx, vals)
 		if err != nil {
-			res.Status, res.Error = statusError, oneLine(err.Error())
+			res.Status, res.Error = StatusError, oneLine(err.Error())
 			return res
 		}
 		s = ts
@@ -709,18 +694,18 @@ func runBulkRow(ctx context.Context, s *exo.Session, t *bulkTemplate, row int, v
 				return res
 			}
 			if ctx.Err() != nil {
-				res.Status = statusUnknown
+				res.Status = StatusUnknown
 				res.Error = "interrupted: the outcome is unknown"
 				return res
 			}
-			res.Status = statusError
+			res.Status = StatusError
 			errs = append(errs, oneLine(err.Error()))
 			break
 		}
 		res.Records = append(res.Records, page.Records...)
 		res.Warnings = append(res.Warnings, page.Warnings...)
 		for _, m := range page.Errors {
-			res.Status = statusError
+			res.Status = StatusError
 			errs = append(errs, oneLine(m))
 		}
 		if page.ConfirmationMessage != "" {
@@ -752,7 +737,7 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // bulkWriter prints results in row order as they become ready.
 type bulkWriter struct {
-	f      *Factory
+	w      io.Writer
 	format string
 	header []string
 	csv    *csv.Writer
@@ -761,10 +746,10 @@ type bulkWriter struct {
 	werr   error
 }
 
-func newBulkWriter(f *Factory, format string, header []string) *bulkWriter {
-	w := &bulkWriter{f: f, format: format, header: header, next: 1}
+func newBulkWriter(out io.Writer, format string, header []string) *bulkWriter {
+	w := &bulkWriter{w: out, format: format, header: header, next: 1}
 	if format == "csv" {
-		w.csv = csv.NewWriter(f.IO.Out)
+		w.csv = csv.NewWriter(out)
 		h := append(append([]string{}, header...), "Status", "Error")
 		w.werr = w.csv.Write(h)
 	}
@@ -818,7 +803,7 @@ func (w *bulkWriter) write(r *bulkResult) {
 		w.csv.Flush()
 		return
 	}
-	if r.Status != statusOK {
+	if r.Status != StatusOK {
 		r.Records = nil
 	}
 	b, err := json.Marshal(r)
@@ -826,7 +811,7 @@ func (w *bulkWriter) write(r *bulkResult) {
 		w.werr = err
 		return
 	}
-	_, w.werr = w.f.IO.Out.Write(append(b, '\n'))
+	_, w.werr = w.w.Write(append(b, '\n'))
 }
 
 func (w *bulkWriter) err() error {
