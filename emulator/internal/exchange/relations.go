@@ -328,19 +328,27 @@ func checkRights(param string, given, allowed []string, enum string) ([]string, 
 	return out, nil
 }
 
-func addMailboxPermission(ctx context.Context, inv *Invocation) (*Result, error) {
-	c := inv.task(schema("Recipient"))
-	mbx, err := c.mailboxOf(ctx, inv.Params.String("Identity"))
-	if err != nil {
-		return nil, err
+// mailboxPermissionArgs resolves what Add- and Remove-MailboxPermission both take: the mailbox
+// (-Identity), the trustee (-User) and the checked -AccessRights.
+func mailboxPermissionArgs(ctx context.Context, inv *Invocation) (c *task, mbx, user store.Object, rights []string, err error) {
+	c = inv.task(schema("Recipient"))
+	if mbx, err = c.mailboxOf(ctx, inv.Params.String("Identity")); err != nil {
+		return nil, mbx, user, nil, err
 	}
-	user, err := c.recipient(ctx, inv.Params.String("User"))
-	if err != nil {
-		return nil, err
+	if user, err = c.recipient(ctx, inv.Params.String("User")); err != nil {
+		return nil, mbx, user, nil, err
 	}
 	rights, e := checkRights("AccessRights", asStrings(inv.Params["AccessRights"]), mailboxRights, "Microsoft.Exchange.Management.RecipientTasks.MailboxRights[]")
 	if e != nil {
-		return nil, e
+		return nil, mbx, user, nil, e
+	}
+	return c, mbx, user, rights, nil
+}
+
+func addMailboxPermission(ctx context.Context, inv *Invocation) (*Result, error) {
+	c, mbx, user, rights, err := mailboxPermissionArgs(ctx, inv)
+	if err != nil {
+		return nil, err
 	}
 	if len(rights) == 0 {
 		return nil, errMissingMandatory(inv.Cmdlet.Name, "AccessRights")
@@ -355,18 +363,9 @@ func addMailboxPermission(ctx context.Context, inv *Invocation) (*Result, error)
 }
 
 func removeMailboxPermission(ctx context.Context, inv *Invocation) (*Result, error) {
-	c := inv.task(schema("Recipient"))
-	mbx, err := c.mailboxOf(ctx, inv.Params.String("Identity"))
+	c, mbx, user, rights, err := mailboxPermissionArgs(ctx, inv)
 	if err != nil {
 		return nil, err
-	}
-	user, err := c.recipient(ctx, inv.Params.String("User"))
-	if err != nil {
-		return nil, err
-	}
-	rights, e := checkRights("AccessRights", asStrings(inv.Params["AccessRights"]), mailboxRights, "Microsoft.Exchange.Management.RecipientTasks.MailboxRights[]")
-	if e != nil {
-		return nil, e
 	}
 	if !inv.ShouldProcess(fmt.Sprintf("Removing mailbox permission \"%s\" for user \"%s\" with access rights \"%s\".", mbx.Name, user.Name, strings.Join(rights, ", "))) {
 		return nil, nil
