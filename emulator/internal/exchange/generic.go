@@ -74,9 +74,7 @@ func genericGet(s *Schema, h hooks) func(context.Context, *Invocation) (*Result,
 			return nil, err
 		}
 		q := store.ListQuery{TenantID: inv.Tenant.ID, Types: s.StoreTypes, After: inv.After, Limit: inv.Limit, OrderBy: s.Order}
-		for prop, values := range s.Where {
-			q.In = append(q.In, store.PropIn{Prop: prop, Values: values})
-		}
+		q.In = s.whereIn()
 		if h.query != nil {
 			if err := h.query(ctx, c, &q); err != nil {
 				return nil, err
@@ -337,6 +335,16 @@ func matchesIn(o *store.Object, in []store.PropIn) bool {
 	return true
 }
 
+// whereIn is the schema's Where as the store's conditions, in property order: what keeps a
+// cmdlet to its own objects among those of its store types.
+func (s *Schema) whereIn() []store.PropIn {
+	var in []store.PropIn
+	for _, prop := range slices.Sorted(maps.Keys(s.Where)) {
+		in = append(in, store.PropIn{Prop: prop, Values: s.Where[prop]})
+	}
+	return in
+}
+
 // errUnchanged ends an Update that changed nothing: nothing is written.
 var errUnchanged = errors.New("no settings modified")
 
@@ -347,10 +355,7 @@ func genericSet(s *Schema, h hooks) func(context.Context, *Invocation) (*Result,
 		if err := inv.srv.ensureDefaults(ctx, inv.Tenant, s.Class); err != nil {
 			return nil, err
 		}
-		var where []store.PropIn
-		for prop, values := range s.Where {
-			where = append(where, store.PropIn{Prop: prop, Values: values})
-		}
+		where := s.whereIn()
 		id := strings.TrimSpace(inv.Params.String("Identity"))
 		var o store.Object
 		var err error
@@ -562,10 +567,7 @@ func genericRemove(s *Schema, h hooks) func(context.Context, *Invocation) (*Resu
 		if err := inv.srv.ensureDefaults(ctx, inv.Tenant, s.Class); err != nil {
 			return nil, err
 		}
-		var where []store.PropIn
-		for prop, values := range s.Where {
-			where = append(where, store.PropIn{Prop: prop, Values: values})
-		}
+		where := s.whereIn()
 		id := strings.TrimSpace(inv.Params.String("Identity"))
 		o, err := c.resolve(ctx, id, where)
 		if err != nil {
