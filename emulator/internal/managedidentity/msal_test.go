@@ -241,13 +241,17 @@ func TestMSALIMDS(t *testing.T) {
 	})
 }
 
-// TestMSALAzureArc runs MSAL's Arc source only where its key folder exists and is writable
-// (MSAL reads keys from /var/opt/azcmagent/tokens and nowhere else on Linux); the Arc flow
-// itself is tested at the HTTP level in TestArc.
+// TestMSALAzureArc runs MSAL's Arc source where its key folder exists and is writable (MSAL reads
+// keys from /var/opt/azcmagent/tokens and nowhere else on Linux). .ci/run creates the folder, and
+// under it a missing folder fails the test; elsewhere the Arc flow is still tested at the HTTP
+// level in TestArc.
 func TestMSALAzureArc(t *testing.T) {
 	const dir = "/var/opt/azcmagent/tokens"
 	probe, err := os.CreateTemp(dir, "exoctl-probe-*")
 	if err != nil {
+		if os.Getenv("EXOCTL_CI") == "1" {
+			t.Fatalf("MSAL's Azure Arc source reads keys only from %s, which .ci/run creates: %v", dir, err)
+		}
 		t.Skipf("MSAL's Azure Arc source reads keys only from %s, which is not writable here: %v", dir, err)
 	}
 	probe.Close()
