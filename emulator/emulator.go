@@ -204,6 +204,8 @@ type Emulator struct {
 	lock    *dataLock
 	roots   *x509.CertPool
 	done    chan error
+	// background is closed when the work Start left running (registries, spare keys) is done.
+	background chan struct{}
 
 	stopOnCancel func() bool
 	closeOnce    sync.Once
@@ -212,7 +214,10 @@ type Emulator struct {
 
 // Start locks the data folder, listens, then opens (or creates and seeds) the store and serves
 // until Close or ctx ends. Nothing but the lock is written to the folder before the port is
-// bound, and a folder another emulator holds is refused with that emulator's process id.
+// bound, and a folder another emulator holds is refused with that emulator's process id. The
+// admin APIs' cmdlet registries are built in the background once serving has begun (requests
+// for them wait), and then the spare keys a new data folder takes (token.SpareKeys) are made
+// again; Close waits for both.
 func Start(ctx context.Context, cfg Config) (*Emulator, error) {
 	log := cfg.Logger
 	if log == nil {
@@ -282,10 +287,12 @@ func Start(ctx context.Context, cfg Config) (*Emulator, error) {
 		rateLimit = -1
 	}
 	resources := append(append([]string{e.URL}, exchangeResources...), compliance.Resources...)
-	ex := exchange.New(exchange.Config{
-		Store: e.store, Keys: keys, BaseURL: e.URL, Audiences: append([]string{e.URL}, exchangeResources...),
-		RateLimit: rateLimit, RateWindow: cfg.RateWindow, Logger: log, AuthorizationURI: e.URL + "/common/oauth2/authorize",
-	})
+	ex := lazyHandler(sync.OnceValue(func() http.Handler {
+		return exchange.New(exchange.Config{
+			Store: e.store, Keys: keys, BaseURL: e.URL, Audiences: append([]string{e.URL}, exchangeResources...),
+			RateLimit: rateLimit, RateWindow: cfg.RateWindow, Logger: log, AuthorizationURI: e.URL + "/common/oauth2/authorize",
+		})
+	}))
 	cc := compliance.New(compliance.Config{
 		Store: e.store, Keys: keys, BaseURL: e.URL, Audiences: append([]string{e.URL}, compliance.Resources...),
 		RateLimit: rateLimit, RateWindow: cfg.RateWindow, Logger: log, AuthorizationURI: e.URL + "/common/oauth2/authorize",
@@ -327,6 +334,21 @@ func Start(ctx context.Context, cfg Config) (*Emulator, error) {
 	e.Info.ComplianceURI, e.Info.ComplianceRegionURI = e.URL, cc.RegionURL()
 	e.Info.ManagedIdentity = miInfo
 	go func() { e.done <- e.srv.ServeTLS(e.ln, "", "") }()
+	// The admin APIs' cmdlet registries (the catalog, the schemas) are built while the first
+	// requests come: a token request does not need them, an admin API request waits for them.
+	// Then the spare keys a start on a new data folder takes (token.SpareKeys) are made again,
+	// one at a time; Close waits for them.
+	e.background = make(chan struct{})
+	go func() {
+		defer close(e.background)
+		ex()
+		cc.Prepare()
+		if !shared {
+			if err := token.RefillSpareKeys(); err != nil {
+				log.Warn("emulator: spare signing keys not made", "err", err)
+			}
+		}
+	}()
 	if err := writeJSON(filepath.Join(dir, InfoFile), e.Info); err != nil {
 		return nil, err
 	}
@@ -335,6 +357,11 @@ func Start(ctx context.Context, cfg Config) (*Emulator, error) {
 	log.Info("emulator ready", "url", e.URL, "data", dir)
 	return e, nil
 }
+
+// lazyHandler is a handler built on first use: concurrent first requests wait for the one build.
+type lazyHandler func() http.Handler
+
+func (h lazyHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h().ServeHTTP(w, r) }
 
 // exchangeResources are the Exchange audiences the emulator accepts besides its own URL: every
 // cloud's Exchange resource (package cloud's table), outlook.office.com and Exchange Online's
@@ -469,6 +496,9 @@ func (e *Emulator) Close() error {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			errs = append(errs, ignoreClosed(e.srv.Shutdown(ctx)))
 			cancel()
+		}
+		if e.background != nil {
+			<-e.background
 		}
 		errs = append(errs, e.cleanup())
 		e.closeErr = errors.Join(errs...)

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/exoctl/exoctl/cloud"
@@ -54,7 +55,9 @@ type Config struct {
 type Server struct {
 	region    string
 	regionURL string
-	api       *exchange.Server
+	// api is the region's admin API, built on first use (its cmdlet registry takes
+	// milliseconds of CPU a token request does not need): see Prepare.
+	api func() *exchange.Server
 }
 
 // New returns a Server for cfg, filling in defaults.
@@ -76,13 +79,19 @@ func New(cfg Config) *Server {
 	return &Server{
 		region:    strings.ToLower(region),
 		regionURL: regionURL,
-		api: exchange.New(exchange.Config{
-			Store: cfg.Store, Keys: cfg.Keys, BaseURL: regionURL, Audiences: auds, Backend: backend,
-			AuthorizationURI: cfg.AuthorizationURI, RateLimit: cfg.RateLimit, RateWindow: cfg.RateWindow, Registry: Cmdlets(),
-			Now: cfg.Now, Logger: cfg.Logger,
+		api: sync.OnceValue(func() *exchange.Server {
+			return exchange.New(exchange.Config{
+				Store: cfg.Store, Keys: cfg.Keys, BaseURL: regionURL, Audiences: auds, Backend: backend,
+				AuthorizationURI: cfg.AuthorizationURI, RateLimit: cfg.RateLimit, RateWindow: cfg.RateWindow, Registry: Cmdlets(),
+				Now: cfg.Now, Logger: cfg.Logger,
+			})
 		}),
 	}
 }
+
+// Prepare builds the admin API now rather than on the first request that needs it; requests
+// that come meanwhile wait for it.
+func (s *Server) Prepare() { s.api() }
 
 // RegionURL is the base of the region endpoint, where InvokeCommand is answered.
 func (s *Server) RegionURL() string { return s.regionURL }
@@ -163,7 +172,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.banner(w, r, tenant, false)
 			return
 		}
-		s.api.ServeHTTP(w, r)
+		s.api().ServeHTTP(w, r)
 		return
 	}
 	if rest, ok := cutPrefixFold(r.URL.Path, PathPrefix+s.region); ok && (rest == "" || rest[0] == '/') {
@@ -174,7 +183,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.banner(w, r2, tenant, false)
 			return
 		}
-		s.api.ServeHTTP(w, r2)
+		s.api().ServeHTTP(w, r2)
 		return
 	}
 	if tenant, ok := bannerTenant(r.URL.Path); ok {
@@ -191,7 +200,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	// Another region, or nothing known: the admin API's 404.
-	s.api.ServeHTTP(w, r)
+	s.api().ServeHTTP(w, r)
 }
 
 // regionLocation is where the front door sends a request: the same path and query at the
@@ -219,7 +228,7 @@ func (s *Server) regionLocation(r *http.Request) string {
 
 // redirect answers 302 to the region, after checking the token as the service does.
 func (s *Server) redirect(w http.ResponseWriter, r *http.Request, tenant string) {
-	if _, _, ok := s.api.Authorize(w, r, tenant); !ok {
+	if _, _, ok := s.api().Authorize(w, r, tenant); !ok {
 		return
 	}
 	loc := s.regionLocation(r)
@@ -237,7 +246,7 @@ func (s *Server) banner(w http.ResponseWriter, r *http.Request, tenant string, d
 		s.redirect(w, r, tenant)
 		return
 	}
-	if _, _, ok := s.api.Authorize(w, r, tenant); !ok {
+	if _, _, ok := s.api().Authorize(w, r, tenant); !ok {
 		return
 	}
 	version := "beta"

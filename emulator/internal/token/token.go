@@ -119,8 +119,11 @@ var signingAhead struct {
 	key func() (*rsa.PrivateKey, error)
 }
 
-// ownKey makes a key of a data folder's own (never shared).
+// ownKey makes a key of a data folder's own (never shared), or takes a spare one.
 func ownKey(purpose string) (*rsa.PrivateKey, error) {
+	if k := spare().Take(); k != nil {
+		return k, nil
+	}
 	signingAhead.Lock()
 	ahead := signingAhead.key
 	switch {
