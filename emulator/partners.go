@@ -6,38 +6,6 @@ import (
 	"github.com/exoctl/exoctl/emulator/internal/store"
 )
 
-// RelationshipInfo is a customer tenant's delegated administration by a partner, as
-// emulator.json lists it: DAP (the partner's AdminAgents as Global Administrator) or GDAP (roles
-// granted to the partner's groups between Start and End).
-type RelationshipInfo struct {
-	Kind    string       `json:"kind"`
-	Name    string       `json:"name"`
-	Partner string       `json:"partner"`
-	Status  string       `json:"status"`
-	Start   *time.Time   `json:"start,omitempty"`
-	End     *time.Time   `json:"end,omitempty"`
-	Access  []AccessInfo `json:"access"`
-}
-
-// AccessInfo is a partner group and the roles a relationship grants its members.
-type AccessInfo struct {
-	Group string   `json:"group"`
-	Roles []string `json:"roles"`
-}
-
-// GroupInfo is a partner security group and its members.
-type GroupInfo struct {
-	Name    string   `json:"name"`
-	Members []string `json:"members"`
-}
-
-// GuestInfo is a guest (B2B) user of a tenant: its UPN there, its home account, its roles.
-type GuestInfo struct {
-	UPN     string   `json:"upn"`
-	HomeUPN string   `json:"home_upn"`
-	Roles   []string `json:"roles"`
-}
-
 // partnerTenants describes the partner and customer tenants of a seed. The partner's
 // multi-tenant app signs in with the same certificate files as the demo app.
 func partnerTenants(res *store.SeedResult, app AppInfo) []TenantInfo {

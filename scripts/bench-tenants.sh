@@ -12,8 +12,9 @@ export EXOCTL_HOME="$work/home"
 command -v /usr/bin/time >/dev/null || { echo "needs GNU time: apt-get install -y time" >&2; exit 1; }
 
 go build -o "$work/exoctl" ./cmd/exoctl
+go build -o "$work/exoctl-emulator" ./cmd/exoctl-emulator
 X="$work/exoctl"
-"$X" emulator start --addr 127.0.0.1:0 --data "$work/emu" --seed msp >"$work/emu.log" 2>&1 &
+"$work/exoctl-emulator" emulator start --addr 127.0.0.1:0 --data "$work/emu" --seed msp >"$work/emu.log" 2>&1 &
 emu_pid=$!
 for _ in $(seq 1 600); do [ -f "$work/emu/emulator.json" ] && break; sleep 0.1; done
 [ -f "$work/emu/emulator.json" ] || { cat "$work/emu.log"; exit 1; }

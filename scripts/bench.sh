@@ -52,6 +52,7 @@ say() { echo "[$(($(date +%s) - t_start))s] $*"; }
 
 say "building..."
 go build -o "$work/exoctl" ./cmd/exoctl
+go build -o "$work/exoctl-emulator" ./cmd/exoctl-emulator
 go build -o "$work/rawfetch" ./scripts/rawfetch
 go build -o "$work/tokenload" ./scripts/tokenload
 X="$work/exoctl"
@@ -59,7 +60,7 @@ X="$work/exoctl"
 # start_emulator DIR SEED [ADDR]: starts an emulator on DIR, waits for emulator.json, sets emu_pid.
 start_emulator() {
   rm -f "$1/emulator.json"
-  "$X" emulator start --addr "${3:-127.0.0.1:0}" --data "$1" --seed "$2" --rate-limit 0 >"$1.log" 2>&1 &
+  "$work/exoctl-emulator" emulator start --addr "${3:-127.0.0.1:0}" --data "$1" --seed "$2" --rate-limit 0 >"$1.log" 2>&1 &
   emu_pid=$!
   pids+=("$emu_pid")
   for _ in $(seq 1 1800); do [ -f "$1/emulator.json" ] && return 0; sleep 0.1; done
@@ -217,9 +218,9 @@ say "start: process start to first token, in-process emulator.Start"
 stop_emulator "$main_pid"
 : >"$work/start.existing"; : >"$work/start.empty"
 for i in $(seq "$ROUNDS"); do
-  "$work/tokenload" -data "$emu" -start "$X" emulator start --addr 127.0.0.1:0 --data "$emu" --seed "$SEED" >>"$work/start.existing"
+  "$work/tokenload" -data "$emu" -start "$work/exoctl-emulator" emulator start --addr 127.0.0.1:0 --data "$emu" --seed "$SEED" >>"$work/start.existing"
   mkdir -p "$work/empty$i"
-  "$work/tokenload" -data "$work/empty$i" -start "$X" emulator start --addr 127.0.0.1:0 --data "$work/empty$i" >>"$work/start.empty"
+  "$work/tokenload" -data "$work/empty$i" -start "$work/exoctl-emulator" emulator start --addr 127.0.0.1:0 --data "$work/empty$i" >>"$work/start.empty"
 done
 se=$(median <"$work/start.existing")
 sm=$(median <"$work/start.empty")

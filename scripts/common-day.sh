@@ -12,10 +12,11 @@ export EXOCTL_HOME="$work/home"
 command -v jq >/dev/null || { echo "needs jq: apt-get install -y jq" >&2; exit 1; }
 
 go build -o "$work/exoctl" ./cmd/exoctl
+go build -o "$work/exoctl-emulator" ./cmd/exoctl-emulator
 exoctl() { "$work/exoctl" "$@"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-exoctl emulator start --addr 127.0.0.1:0 --data "$work/emu" >"$work/emu.log" 2>&1 &
+"$work/exoctl-emulator" emulator start --addr 127.0.0.1:0 --data "$work/emu" >"$work/emu.log" 2>&1 &
 emu_pid=$!
 for _ in $(seq 1 300); do [ -f "$work/emu/emulator.json" ] && break; sleep 0.1; done
 [ -f "$work/emu/emulator.json" ] || { cat "$work/emu.log"; fail "the emulator did not start"; }

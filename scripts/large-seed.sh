@@ -9,8 +9,9 @@ emu_pid=
 trap '[ -n "$emu_pid" ] && kill "$emu_pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 export EXOCTL_HOME="$work/home"
 go build -o "$work/exoctl" ./cmd/exoctl
+go build -o "$work/exoctl-emulator" ./cmd/exoctl-emulator
 X="$work/exoctl"
-"$X" emulator start --addr 127.0.0.1:0 --data "$work/emu" --seed large --rate-limit 0 >"$work/emu.log" 2>&1 &
+"$work/exoctl-emulator" emulator start --addr 127.0.0.1:0 --data "$work/emu" --seed large --rate-limit 0 >"$work/emu.log" 2>&1 &
 emu_pid=$!
 for _ in $(seq 1 1200); do [ -f "$work/emu/emulator.json" ] && break; sleep 0.1; done
 [ -f "$work/emu/emulator.json" ] || { echo "large seed: the emulator did not start in 120 s" >&2; cat "$work/emu.log" >&2; exit 1; }

@@ -17,7 +17,7 @@ import (
 
 	"github.com/exoctl/exoctl/auth"
 	"github.com/exoctl/exoctl/connection"
-	"github.com/exoctl/exoctl/emulator"
+	"github.com/exoctl/exoctl/emulator/emuinfo"
 	"github.com/exoctl/exoctl/exo"
 )
 
@@ -175,12 +175,12 @@ func runConnect(ctx context.Context, f *Factory, o *ConnectOptions) error {
 		if dir == "" {
 			dir = filepath.Join(st.Home(), "emulator")
 		}
-		info, err := emulator.ReadInfo(dir)
+		info, err := emuinfo.Read(dir)
 		if err != nil {
 			return err
 		}
 		if len(info.Tenants) == 0 || len(info.Tenants[0].Apps) == 0 {
-			return fmt.Errorf("%s lists no tenant with an app: delete %s and start the emulator again", emulator.InfoFile, dir)
+			return fmt.Errorf("%s lists no tenant with an app: delete %s and start the emulator again", emuinfo.FileName, dir)
 		}
 		t, a := info.Tenants[0], info.Tenants[0].Apps[0]
 		opts.ConnectionURI, opts.AuthorityURI, opts.CAFile = info.ConnectionURI, info.Authority, info.CAFile
@@ -296,7 +296,7 @@ func runConnect(ctx context.Context, f *Factory, o *ConnectOptions) error {
 }
 
 // emulatorApp finds the seeded app with appID in emulator.json, and its tenant.
-func emulatorApp(info *emulator.Info, appID string) (emulator.TenantInfo, emulator.AppInfo, error) {
+func emulatorApp(info *emuinfo.Info, appID string) (emuinfo.TenantInfo, emuinfo.AppInfo, error) {
 	for _, t := range info.Tenants {
 		for _, a := range t.Apps {
 			if strings.EqualFold(a.AppID, appID) {
@@ -304,7 +304,7 @@ func emulatorApp(info *emulator.Info, appID string) (emulator.TenantInfo, emulat
 			}
 		}
 	}
-	return emulator.TenantInfo{}, emulator.AppInfo{}, fmt.Errorf("the emulator has no app %s with a certificate: %s lists its apps (or give the certificate with --certificate-file)", appID, emulator.InfoFile)
+	return emuinfo.TenantInfo{}, emuinfo.AppInfo{}, fmt.Errorf("the emulator has no app %s with a certificate: %s lists its apps (or give the certificate with --certificate-file)", appID, emuinfo.FileName)
 }
 
 // openSession reconnects a saved connection silently (tokens from the cache).

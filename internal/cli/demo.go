@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 
 	"github.com/spf13/cobra"
-
-	"github.com/exoctl/exoctl/emulator"
 )
 
 func newDemoCmd(f *Factory) *cobra.Command {
@@ -17,6 +15,9 @@ func newDemoCmd(f *Factory) *cobra.Command {
 		Short: "Start the built-in emulator, connect, run cmdlets, disconnect: a tour in a few seconds",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.StartEmulator == nil {
+				return f.runEmulatorBinary(cmd.Context())
+			}
 			return runDemo(cmd.Context(), f)
 		},
 	}
@@ -34,12 +35,12 @@ func runDemo(ctx context.Context, f *Factory) error {
 
 	dataDir := filepath.Join(tmp, "emulator")
 	say("Starting the Exchange Online emulator on a free port (data in a temporary folder)")
-	e, err := emulator.Start(ctx, emulator.Config{Addr: "127.0.0.1:0", DataDir: dataDir})
+	e, err := f.StartEmulator(ctx, EmulatorConfig{Addr: "127.0.0.1:0", DataDir: dataDir})
 	if err != nil {
 		return err
 	}
 	defer e.Close()
-	fmt.Fprintf(f.IO.ErrOut, "    %s, tenant %s\n", e.URL, e.Info.Tenants[0].Name)
+	fmt.Fprintf(f.IO.ErrOut, "    %s, tenant %s\n", e.Info().URL, e.Info().Tenants[0].Name)
 
 	demo := *f
 	getenv := f.Getenv

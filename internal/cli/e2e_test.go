@@ -83,6 +83,7 @@ func (c *cli) run(stdin string, args ...string) (stdout, stderr string, code int
 		},
 	}
 	f.Logger = newWarnLogger(&errOut, false)
+	f.StartEmulator = builtinEmulator
 	code = Main(context.Background(), f, args)
 	return out.String(), errOut.String(), code
 }

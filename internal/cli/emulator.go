@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/exoctl/exoctl/emulator"
+	"github.com/exoctl/exoctl/emulator/emuinfo"
 )
 
 func newEmulatorCmd(f *Factory) *cobra.Command {
@@ -46,31 +46,34 @@ emulator.json in --data (default $EXOCTL_HOME/emulator). An empty database is se
 demo tenant contoso.onmicrosoft.com (--seed large: 100,000 mailboxes). Then, in another terminal:
 
   exoctl connect --emulator
-  exoctl run Get-AcceptedDomain`, emulator.DefaultAddr),
+  exoctl run Get-AcceptedDomain`, emuinfo.DefaultAddr),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.StartEmulator == nil {
+				return f.runEmulatorBinary(cmd.Context())
+			}
 			return runEmulatorStart(cmd.Context(), f, o)
 		},
 	}
-	cmd.Flags().StringVar(&o.Addr, "addr", emulator.DefaultAddr, "listen address; 127.0.0.1:0 picks a free port")
+	cmd.Flags().StringVar(&o.Addr, "addr", emuinfo.DefaultAddr, "listen address; 127.0.0.1:0 picks a free port")
 	cmd.Flags().StringVar(&o.DataDir, "data", "", "data folder (default $EXOCTL_HOME/emulator)")
 	cmd.Flags().StringVar(&o.Seed, "seed", "demo", "data for an empty database: demo, large or msp (a partner with 200 more customer tenants)")
 	cmd.Flags().BoolVarP(&o.Verbose, "verbose", "v", false, "log every request")
 	cmd.Flags().StringVar(&o.ArcKeyDir, "arc-key-dir", "", "folder for the Azure Arc endpoint's challenge key files (default: the data folder's azcmagent-tokens; MSAL and azure-identity read them only from /var/opt/azcmagent/tokens on Linux)")
-	cmd.Flags().IntVar(&o.RateLimit, "rate-limit", emulator.DefaultRateLimit, "requests per tenant per --rate-window before the admin API answers 429; 0 turns the limit off")
-	cmd.Flags().DurationVar(&o.RateWindow, "rate-window", emulator.DefaultRateWindow, "the window of --rate-limit, e.g. 1m or 1h")
+	cmd.Flags().IntVar(&o.RateLimit, "rate-limit", emuinfo.DefaultRateLimit, "requests per tenant per --rate-window before the admin API answers 429; 0 turns the limit off")
+	cmd.Flags().DurationVar(&o.RateWindow, "rate-window", emuinfo.DefaultRateWindow, "the window of --rate-limit, e.g. 1m or 1h")
 	return cmd
 }
 
 // config is the emulator's Config for these options: --rate-limit 0 turns the limit off.
-func (o *EmulatorStartOptions) config(dir string, log *slog.Logger) (emulator.Config, error) {
+func (o *EmulatorStartOptions) config(dir string, log *slog.Logger) (EmulatorConfig, error) {
 	if o.RateLimit < 0 {
-		return emulator.Config{}, usageErrorf("--rate-limit must be 0 (off) or a positive number of requests, not %d", o.RateLimit)
+		return EmulatorConfig{}, usageErrorf("--rate-limit must be 0 (off) or a positive number of requests, not %d", o.RateLimit)
 	}
 	if o.RateWindow <= 0 {
-		return emulator.Config{}, usageErrorf("--rate-window must be a positive duration such as 1m or 1h, not %s", o.RateWindow)
+		return EmulatorConfig{}, usageErrorf("--rate-window must be a positive duration such as 1m or 1h, not %s", o.RateWindow)
 	}
-	return emulator.Config{Addr: o.Addr, DataDir: dir, Seed: o.Seed, Logger: log, ArcKeyDir: o.ArcKeyDir,
+	return EmulatorConfig{Addr: o.Addr, DataDir: dir, Seed: o.Seed, Logger: log, ArcKeyDir: o.ArcKeyDir,
 		RateLimit: o.RateLimit, RateWindow: o.RateWindow, RateLimitOff: o.RateLimit == 0}, nil
 }
 
@@ -98,11 +101,11 @@ func runEmulatorStart(ctx context.Context, f *Factory, o *EmulatorStartOptions) 
 	if err != nil {
 		return err
 	}
-	e, err := emulator.Start(ctx, cfg)
+	e, err := f.StartEmulator(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(f.IO.Out, "Emulator listening on %s\n  CA:        %s\n  settings:  %s\nConnect with: exoctl connect --emulator", e.URL, e.Info.CAFile, filepath.Join(dir, emulator.InfoFile))
+	fmt.Fprintf(f.IO.Out, "Emulator listening on %s\n  CA:        %s\n  settings:  %s\nConnect with: exoctl connect --emulator", e.Info().URL, e.Info().CAFile, filepath.Join(dir, emuinfo.FileName))
 	if o.DataDir != "" {
 		fmt.Fprintf(f.IO.Out, " %s", dir)
 	}

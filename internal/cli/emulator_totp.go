@@ -9,7 +9,7 @@ import (
 	"github.com/pquerna/otp/totp"
 	"github.com/spf13/cobra"
 
-	"github.com/exoctl/exoctl/emulator"
+	"github.com/exoctl/exoctl/emulator/emuinfo"
 )
 
 // EmulatorTOTPOptions are `exoctl emulator totp`'s arguments.
@@ -47,7 +47,7 @@ func runEmulatorTOTP(f *Factory, o *EmulatorTOTPOptions) error {
 		}
 		dir = filepath.Join(home, "emulator")
 	}
-	info, err := emulator.ReadInfo(dir)
+	info, err := emuinfo.Read(dir)
 	if err != nil {
 		return err
 	}
@@ -65,14 +65,14 @@ func runEmulatorTOTP(f *Factory, o *EmulatorTOTPOptions) error {
 			}
 			code, err := totp.GenerateCode(u.TOTPSecret, o.Now())
 			if err != nil {
-				return fmt.Errorf("the TOTP secret of %s in %s is not valid base32: %w", u.UPN, emulator.InfoFile, err)
+				return fmt.Errorf("the TOTP secret of %s in %s is not valid base32: %w", u.UPN, emuinfo.FileName, err)
 			}
 			fmt.Fprintln(f.IO.Out, code)
 			return nil
 		}
 	}
 	if len(mfa) == 0 {
-		return fmt.Errorf("%s lists no user %s and no user with MFA: start the emulator once to write it", filepath.Join(dir, emulator.InfoFile), o.UPN)
+		return fmt.Errorf("%s lists no user %s and no user with MFA: start the emulator once to write it", filepath.Join(dir, emuinfo.FileName), o.UPN)
 	}
-	return fmt.Errorf("%s lists no user %s; users with MFA: %s", filepath.Join(dir, emulator.InfoFile), o.UPN, strings.Join(mfa, ", "))
+	return fmt.Errorf("%s lists no user %s; users with MFA: %s", filepath.Join(dir, emuinfo.FileName), o.UPN, strings.Join(mfa, ", "))
 }

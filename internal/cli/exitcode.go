@@ -55,9 +55,12 @@ func exitCode(err error) int {
 	var ue *usageError
 	var te *exo.ThrottledError
 	var ce *exo.CmdletError
+	var child *exitError
 	switch {
 	case err == nil:
 		return ExitOK
+	case errors.As(err, &child):
+		return child.code
 	case errors.Is(err, context.Canceled):
 		return ExitInterrupted
 	case errors.As(err, &ue):

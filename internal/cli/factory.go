@@ -43,6 +43,15 @@ type Factory struct {
 	Getenv func(string) string
 	Logger *slog.Logger
 
+	// StartEmulator starts the built-in emulator for `demo` and `emulator start`. It is nil in
+	// exoctl, which links no emulator and runs exoctl-emulator for those commands instead.
+	StartEmulator EmulatorStarter
+
+	// args are the command line Main runs, for handing it to exoctl-emulator.
+	args []string
+	// replaceProcess lets exoctl-emulator take over the process (NewFactory's real process only).
+	replaceProcess bool
+
 	// ownsInterrupt is set while a command handles Ctrl-C itself (the shell cancels the
 	// running cmdlet and goes on): the process then does not cancel the command on SIGINT.
 	// Nil in tests that build a Factory by hand.
@@ -81,5 +90,5 @@ func (f *Factory) warn(msg string) {
 // NewFactory returns a Factory for the real process.
 func NewFactory() *Factory {
 	io := SystemIO()
-	return &Factory{IO: io, Getenv: os.Getenv, Logger: newWarnLogger(io.ErrOut, os.Getenv("EXOCTL_VERBOSE") != ""), ownsInterrupt: new(atomic.Bool)}
+	return &Factory{IO: io, Getenv: os.Getenv, Logger: newWarnLogger(io.ErrOut, os.Getenv("EXOCTL_VERBOSE") != ""), ownsInterrupt: new(atomic.Bool), replaceProcess: true}
 }

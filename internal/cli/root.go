@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"os/signal"
 	"regexp"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -54,12 +57,16 @@ API with PowerShell's parameter syntax, and ships a local emulator for offline t
 // Main runs exoctl with args and returns the process exit code.
 func Main(ctx context.Context, f *Factory, args []string) int {
 	root := NewRootCmd(f)
+	f.args = args
 	root.SetArgs(shorthand(root, args))
 	err := root.ExecuteContext(ctx)
 	code := exitCode(err)
 	var syntax *psparam.SyntaxError
+	var child *exitError
 	switch {
 	case err == nil:
+	case errors.As(err, &child):
+		// exoctl-emulator said what went wrong itself.
 	case code == ExitInterrupted:
 		fmt.Fprintln(f.IO.ErrOut, "exoctl: interrupted")
 	case errors.As(err, &syntax):
@@ -83,4 +90,30 @@ func shorthand(root *cobra.Command, args []string) []string {
 		return args
 	}
 	return append([]string{"run"}, args...)
+}
+
+// Run is a program's main: it runs os.Args with f and returns the exit code. The first Ctrl-C
+// or SIGTERM cancels the command's context (run flushes what it printed, bulk lets the rows in
+// flight finish); the second stops at once.
+func Run(f *Factory) int {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		first := true
+		for sig := range sigs {
+			if sig == os.Interrupt && f.OwnsInterrupt() {
+				continue // the shell cancels its running cmdlet itself
+			}
+			if first {
+				first = false
+				cancel()
+				continue
+			}
+			fmt.Fprintln(os.Stderr, "exoctl: stopped at once")
+			os.Exit(ExitInterrupted)
+		}
+	}()
+	return Main(ctx, f, os.Args[1:])
 }

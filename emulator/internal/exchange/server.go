@@ -19,6 +19,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/exoctl/exoctl/emulator/emuinfo"
 	"github.com/exoctl/exoctl/emulator/internal/store"
 	"github.com/exoctl/exoctl/emulator/internal/token"
 	"github.com/exoctl/exoctl/internal/jsontext"
@@ -28,8 +29,8 @@ import (
 const (
 	DefaultBackend          = "AM7PR01MB1234.eurprd01.prod.outlook.com"
 	DefaultDomainController = "AM7PR01A001DC01.EURPR01A001.prod.outlook.com"
-	DefaultRateLimit        = 30000
-	DefaultRateWindow       = time.Hour
+	DefaultRateLimit        = emuinfo.DefaultRateLimit
+	DefaultRateWindow       = emuinfo.DefaultRateWindow
 	DefaultMaxBody          = 4 << 20
 	DefaultAuthorizationURI = "https://login.microsoftonline.com/common/oauth2/authorize"
 	maxPageSize             = 1000

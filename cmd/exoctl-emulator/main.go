@@ -1,0 +1,35 @@
+// Command exoctl-emulator is exoctl with the emulator built in: every exoctl command, and
+// `exoctl-emulator demo` and `exoctl-emulator emulator start` run the local Entra ID, Exchange
+// Online and Security & Compliance in this process. exoctl runs it for those commands.
+package main
+
+import (
+	"context"
+	"os"
+
+	"github.com/exoctl/exoctl/emulator"
+	"github.com/exoctl/exoctl/emulator/emuinfo"
+	"github.com/exoctl/exoctl/internal/cli"
+)
+
+func main() {
+	f := cli.NewFactory()
+	f.StartEmulator = start
+	os.Exit(cli.Run(f))
+}
+
+// start starts the emulator a command asked for.
+func start(ctx context.Context, c cli.EmulatorConfig) (cli.Emulator, error) {
+	e, err := emulator.Start(ctx, emulator.Config{
+		Addr: c.Addr, DataDir: c.DataDir, Seed: c.Seed, Logger: c.Logger, ArcKeyDir: c.ArcKeyDir,
+		RateLimit: c.RateLimit, RateWindow: c.RateWindow, RateLimitOff: c.RateLimitOff,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return running{e}, nil
+}
+
+type running struct{ *emulator.Emulator }
+
+func (r running) Info() *emuinfo.Info { return &r.Emulator.Info }
