@@ -106,8 +106,14 @@ func parseCmdletError(cmdlet string, resp *http.Response, body []byte) *CmdletEr
 				e.Message = eb.Error.Details[0].Message
 			}
 		}
-		if e.Message == "" && eb.Error.InnerError != nil && eb.Error.InnerError.InternalException != nil {
-			e.Message = eb.Error.InnerError.InternalException.Message
+		if ie := eb.Error.InnerError; ie != nil && ie.InternalException != nil {
+			// A binding error has no details: its class and text are only here.
+			if e.Message == "" {
+				e.Message = ie.InternalException.Message
+			}
+			if e.Exception == "" {
+				e.Exception = ie.InternalException.Type
+			}
 		}
 		if e.Message == "" {
 			e.Message = eb.Error.Message

@@ -12,6 +12,7 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -191,8 +192,11 @@ func (s *Session) InvokePages(ctx context.Context, cmdlet string, params Params,
 			switch {
 			case !more:
 			case !hasSize:
-				// The module asks for one page when no ResultSize is given.
-				page.Warnings = append(page.Warnings, MoreResultsWarning)
+				// The module asks for one page when no ResultSize is given. The service may
+				// have said so itself: the warning is shown once.
+				if !slices.Contains(page.Warnings, MoreResultsWarning) {
+					page.Warnings = append(page.Warnings, MoreResultsWarning)
+				}
 				more = false
 			case !unlimited && received >= limit:
 				more = false
