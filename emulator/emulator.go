@@ -182,6 +182,13 @@ func Start(ctx context.Context, cfg Config) (*Emulator, error) {
 
 	// A temporary data folder may reuse this process's RSA keys: fresh starts in milliseconds.
 	shared := cfg.DataDir == ""
+	restored := false
+	if shared {
+		// And the data folder of this process's first throwaway emulator of the seed.
+		if restored, err = restoreThrowaway(dir, cfg.Seed); err != nil {
+			return nil, err
+		}
+	}
 	p, err := loadOrCreatePKI(dir, shared)
 	if err != nil {
 		return nil, fmt.Errorf("emulator certificates in %s: %w", dir, err)
@@ -197,6 +204,11 @@ func Start(ctx context.Context, cfg Config) (*Emulator, error) {
 	if err != nil {
 		return nil, err
 	}
+	if s, ok := e.store.(*store.SQLite); ok && shared && !restored {
+		if err := keepThrowaway(ctx, s, dir, cfg.Seed); err != nil {
+			log.Debug("emulator: the seeded folder is not kept for the next throwaway emulators", "err", err)
+		}
+	}
 	e.roots = x509.NewCertPool()
 	caPEM, err := os.ReadFile(p.caFile)
 	if err != nil {
@@ -208,11 +220,12 @@ func Start(ctx context.Context, cfg Config) (*Emulator, error) {
 	if cfg.RateLimitOff {
 		rateLimit = -1
 	}
-	resources := append(append([]string{e.URL}, exchangeResources...), compliance.Resources...)
+	resources := append(append([]string{e.URL}, exchangeResources()...), compliance.Resources...)
 	ex := lazyHandler(sync.OnceValue(func() http.Handler {
 		return exchange.New(exchange.Config{
-			Store: e.store, Keys: keys, BaseURL: e.URL, Audiences: append([]string{e.URL}, exchangeResources...),
+			Store: e.store, Keys: keys, BaseURL: e.URL, Audiences: append([]string{e.URL}, exchangeResources()...),
 			RateLimit: rateLimit, RateWindow: cfg.RateWindow, Logger: log, AuthorizationURI: e.URL + "/common/oauth2/authorize",
+			Registry: exchangeCmdlets(),
 		})
 	}))
 	cc := compliance.New(compliance.Config{
@@ -280,6 +293,10 @@ func Start(ctx context.Context, cfg Config) (*Emulator, error) {
 	return e, nil
 }
 
+// exchangeCmdlets is the process's Exchange Online registry, built once: a registry holds no
+// state of one emulator, so every emulator of the process shares it.
+var exchangeCmdlets = sync.OnceValue(exchange.Cmdlets)
+
 // lazyHandler is a handler built on first use: concurrent first requests wait for the one build.
 type lazyHandler func() http.Handler
 
@@ -289,8 +306,9 @@ func (h lazyHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h().Ser
 // cloud's Exchange resource (package cloud's table), outlook.office.com and Exchange Online's
 // application id. Tokens for a compliance resource (compliance.Resources) are for the Security &
 // Compliance endpoint only.
-var exchangeResources = append(cloud.ExchangeURIs(),
-	"https://outlook.office.com", "00000002-0000-0ff1-ce00-000000000000")
+var exchangeResources = sync.OnceValue(func() []string {
+	return append(cloud.ExchangeURIs(), "https://outlook.office.com", "00000002-0000-0ff1-ce00-000000000000")
+})
 
 // route sends Security & Compliance (region discovery, the region endpoint, compliance tokens at
 // the front door) to cc, the rest of
@@ -440,7 +458,10 @@ func (e *Emulator) cleanup() error {
 	if e.ln != nil && e.srv == nil {
 		errs = append(errs, ignoreClosed(e.ln.Close()))
 	}
-	if e.store != nil {
+	if d, ok := e.store.(interface{ Discard() error }); ok && e.tempDir != "" {
+		errs = append(errs, d.Discard()) // removed below
+		e.store = nil
+	} else if e.store != nil {
 		errs = append(errs, e.store.Close())
 		e.store = nil
 	}

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -33,16 +34,19 @@ type User struct {
 	Cancel bool
 }
 
-var (
-	formRe  = regexp.MustCompile(`(?s)<form\b([^>]*)>(.*?)</form>`)
-	inputRe = regexp.MustCompile(`<input\b[^>]*>`)
-	attrRe  = regexp.MustCompile(`([a-zA-Z_-]+)="([^"]*)"`)
-	errRe   = regexp.MustCompile(`(?s)id="error"[^>]*>(.*?)</p>`)
-)
+// The sign-in pages' patterns, compiled on first use (package initialisation stays free).
+var pagePatterns = sync.OnceValue(func() struct{ form, input, attr, err *regexp.Regexp } {
+	return struct{ form, input, attr, err *regexp.Regexp }{
+		form:  regexp.MustCompile(`(?s)<form\b([^>]*)>(.*?)</form>`),
+		input: regexp.MustCompile(`<input\b[^>]*>`),
+		attr:  regexp.MustCompile(`([a-zA-Z_-]+)="([^"]*)"`),
+		err:   regexp.MustCompile(`(?s)id="error"[^>]*>(.*?)</p>`),
+	}
+})
 
 func attrs(tag string) map[string]string {
 	m := map[string]string{}
-	for _, a := range attrRe.FindAllStringSubmatch(tag, -1) {
+	for _, a := range pagePatterns().attr.FindAllStringSubmatch(tag, -1) {
 		m[a[1]] = html.UnescapeString(a[2])
 	}
 	return m
@@ -65,16 +69,16 @@ func (b *User) SignIn(u string) (string, error) {
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		page := string(body)
-		if m := errRe.FindStringSubmatch(page); m != nil && !(strings.Contains(page, `id="otc"`) && otcTries < 3) {
+		if m := pagePatterns().err.FindStringSubmatch(page); m != nil && !(strings.Contains(page, `id="otc"`) && otcTries < 3) {
 			return page, fmt.Errorf("sign-in page says: %s", html.UnescapeString(strings.TrimSpace(m[1])))
 		}
-		fm := formRe.FindStringSubmatch(page)
+		fm := pagePatterns().form.FindStringSubmatch(page)
 		if fm == nil {
 			return page, nil // a final message page
 		}
 		form := attrs(fm[1])
 		v := url.Values{}
-		for _, in := range inputRe.FindAllString(fm[2], -1) {
+		for _, in := range pagePatterns().input.FindAllString(fm[2], -1) {
 			a := attrs(in)
 			if a["name"] != "" {
 				v.Set(a["name"], a["value"])

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -554,7 +555,7 @@ func untag(m map[string]any) map[string]any {
 	return out
 }
 
-var sizeRE = regexp.MustCompile(`(?i)^([0-9]+(?:\.[0-9]+)?)\s*(b|kb|mb|gb|tb|pb)?(?:\s*\(\s*[0-9,]+\s*bytes\s*\))?$`)
+var sizeRE = lazyRegexp(`(?i)^([0-9]+(?:\.[0-9]+)?)\s*(b|kb|mb|gb|tb|pb)?(?:\s*\(\s*[0-9,]+\s*bytes\s*\))?$`)
 
 // ParseByteQuantifiedSize reads a size as ByteQuantifiedSize.Parse does: a number of bytes, or
 // a number and a unit ("49GB", "49 GB", "1.5 TB", "49 GB (52,613,349,376 bytes)"), or
@@ -564,7 +565,7 @@ func ParseByteQuantifiedSize(s string) (bytes int64, unlimited, ok bool) {
 	if strings.EqualFold(s, "Unlimited") {
 		return 0, true, true
 	}
-	m := sizeRE.FindStringSubmatch(s)
+	m := sizeRE().FindStringSubmatch(s)
 	if m == nil {
 		return 0, false, false
 	}
@@ -576,7 +577,7 @@ func ParseByteQuantifiedSize(s string) (bytes int64, unlimited, ok bool) {
 	return int64(v * mult), false, true
 }
 
-var timeSpanRE = regexp.MustCompile(`^(-)?(?:(\d+)\.)?(\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d{1,7}))?)?$`)
+var timeSpanRE = lazyRegexp(`^(-)?(?:(\d+)\.)?(\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d{1,7}))?)?$`)
 
 // ParseTimeSpan reads a TimeSpan as .NET's TimeSpan.Parse does: "d", "hh:mm", "hh:mm:ss",
 // "d.hh:mm:ss" or "d.hh:mm:ss.fffffff".
@@ -587,7 +588,7 @@ func ParseTimeSpan(s string) (time.Duration, bool) {
 		}
 		return time.Duration(d) * 24 * time.Hour, true
 	}
-	m := timeSpanRE.FindStringSubmatch(s)
+	m := timeSpanRE().FindStringSubmatch(s)
 	if m == nil {
 		return 0, false
 	}
@@ -646,9 +647,15 @@ func parseGUID(s string) (string, bool) {
 	return strings.ToLower(t), true
 }
 
-var smtpRE = regexp.MustCompile(`^[A-Za-z0-9!#$%&'*+/=?^_` + "`" + `{|}~.-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$`)
+var smtpRE = lazyRegexp(`^[A-Za-z0-9!#$%&'*+/=?^_` + "`" + `{|}~.-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$`)
 
 // ValidSMTP reports whether a is an SMTP address Exchange accepts.
 func ValidSMTP(a string) bool {
-	return smtpRE.MatchString(a) && !strings.HasPrefix(a, ".") && !strings.Contains(a, "..") && !strings.Contains(a, ".@")
+	return smtpRE().MatchString(a) && !strings.HasPrefix(a, ".") && !strings.Contains(a, "..") && !strings.Contains(a, ".@")
+}
+
+// lazyRegexp compiles a pattern on first use: package initialisation stays free for the
+// processes that link the binder but never bind.
+func lazyRegexp(pattern string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })
 }

@@ -82,12 +82,16 @@ func New(cfg Config) *Server {
 		api: sync.OnceValue(func() *exchange.Server {
 			return exchange.New(exchange.Config{
 				Store: cfg.Store, Keys: cfg.Keys, BaseURL: regionURL, Audiences: auds, Backend: backend,
-				AuthorizationURI: cfg.AuthorizationURI, RateLimit: cfg.RateLimit, RateWindow: cfg.RateWindow, Registry: Cmdlets(),
+				AuthorizationURI: cfg.AuthorizationURI, RateLimit: cfg.RateLimit, RateWindow: cfg.RateWindow, Registry: sharedCmdlets(),
 				Now: cfg.Now, Logger: cfg.Logger,
 			})
 		}),
 	}
 }
+
+// sharedCmdlets is the process's Security & Compliance registry, built once: a registry holds
+// no state of one server, so every server of the process shares it.
+var sharedCmdlets = sync.OnceValue(Cmdlets)
 
 // Prepare builds the admin API now rather than on the first request that needs it; requests
 // that come meanwhile wait for it.

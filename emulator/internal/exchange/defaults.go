@@ -146,7 +146,7 @@ func (d tenantDefault) object(t store.Tenant, g *org) (store.Object, error) {
 	names := strings.NewReplacer("{tenant}", t.Name, "{tenantDash}", strings.ReplaceAll(t.Name, ".", "-"),
 		"{tenantLabel}", label, "{displayName}", display)
 	expand := func(s string) string {
-		s = defaultRef.ReplaceAllStringFunc(s, func(m string) string {
+		s = defaultRef().ReplaceAllStringFunc(s, func(m string) string {
 			return derivedGUID(strings.TrimSuffix(strings.TrimPrefix(m, "{id:"), "}"), t.ID)
 		})
 		return names.Replace(s)
@@ -189,7 +189,7 @@ func (d tenantDefault) object(t store.Tenant, g *org) (store.Object, error) {
 
 // defaultRef is a reference to another default in a fixture's string: {id:Class/Name} is the
 // GUID of that default in the tenant.
-var defaultRef = regexp.MustCompile(`\{id:[^}]+\}`)
+var defaultRef = lazyRegexp(`\{id:[^}]+\}`)
 
 // singleton returns the tenant's one object of a singleton schema.
 func (s *Server) singleton(ctx context.Context, t store.Tenant, sc *Schema) (store.Object, error) {
@@ -286,4 +286,9 @@ func RecipientObject(r *store.Recipient) store.Object {
 	}
 	o.Keys = recipientClass.keys(&o)
 	return o
+}
+
+// lazyRegexp compiles a pattern on first use, so package initialisation does no work.
+func lazyRegexp(pattern string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })
 }

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/exoctl/exoctl/emulator/internal/store"
 	"github.com/exoctl/exoctl/internal/jsontext"
@@ -350,12 +351,12 @@ func (s *Server) metadata(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/xml;charset=utf-8")
 	w.WriteHeader(http.StatusOK)
 	if r.Method == http.MethodGet {
-		w.Write(metadataDocument)
+		w.Write(metadataDocument())
 	}
 }
 
-// metadataDocument is built once from EntitySets.
-var metadataDocument = func() []byte {
+// metadataDocument is built once from EntitySets, on first use.
+var metadataDocument = sync.OnceValue(func() []byte {
 	var b strings.Builder
 	b.WriteString(`<?xml version="1.0" encoding="utf-8"?><edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx"><edmx:DataServices>`)
 	b.WriteString(`<Schema Namespace="Exchange" xmlns="http://docs.oasis-open.org/odata/ns/edm">`)
@@ -395,4 +396,4 @@ var metadataDocument = func() []byte {
 	b.WriteString(`<ActionImport Name="InvokeCommand" Action="Exchange.InvokeCommand" />`)
 	b.WriteString(`</EntityContainer></Schema></edmx:DataServices></edmx:Edmx>`)
 	return []byte(b.String())
-}()
+})

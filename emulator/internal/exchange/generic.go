@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"strings"
 	"unicode"
@@ -599,11 +598,11 @@ func (c *task) confirmation(h hooks, o *store.Object, verb string) string {
 	return fmt.Sprintf("%s %s \"%s\".", verb, words(c.s.Name), o.Name)
 }
 
-var camelWords = regexp.MustCompile(`[A-Z]+[a-z0-9]*|[a-z0-9]+`)
+var camelWords = lazyRegexp(`[A-Z]+[a-z0-9]*|[a-z0-9]+`)
 
 // words spells a type name as the service's messages do: "TransportRule" -> "transport rule".
 func words(name string) string {
-	parts := camelWords.FindAllString(name, -1)
+	parts := camelWords().FindAllString(name, -1)
 	for i, p := range parts {
 		if len(p) > 1 && unicode.IsUpper(rune(p[1])) {
 			continue // an acronym keeps its case

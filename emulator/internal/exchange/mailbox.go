@@ -6,7 +6,6 @@ import (
 	"hash/fnv"
 	"math"
 	"net/http"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -56,7 +55,7 @@ func quotaValue(n int64) float64 {
 	return float64(n)
 }
 
-var sizeRE = regexp.MustCompile(`(?i)^([0-9]+(?:\.[0-9]+)?)\s*(b|kb|mb|gb|tb|pb)?(?:\s*\(\s*[0-9,]+\s*bytes\s*\))?$`)
+var sizeRE = lazyRegexp(`(?i)^([0-9]+(?:\.[0-9]+)?)\s*(b|kb|mb|gb|tb|pb)?(?:\s*\(\s*[0-9,]+\s*bytes\s*\))?$`)
 
 // parseByteQuantifiedSize reads a quota as ByteQuantifiedSize.Parse does: "Unlimited", a number
 // of bytes, or a number and a unit ("49GB", "49 GB", "1.5 TB", "49 GB (52,613,349,376 bytes)").
@@ -66,7 +65,7 @@ func parseByteQuantifiedSize(s string) (int64, bool) {
 	if strings.EqualFold(s, "Unlimited") {
 		return -1, true
 	}
-	m := sizeRE.FindStringSubmatch(s)
+	m := sizeRE().FindStringSubmatch(s)
 	if m == nil {
 		return 0, false
 	}
@@ -78,10 +77,10 @@ func parseByteQuantifiedSize(s string) (int64, bool) {
 	return int64(v * mult), true
 }
 
-var smtpRE = regexp.MustCompile(`^[A-Za-z0-9!#$%&'*+/=?^_` + "`" + `{|}~.-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$`)
+var smtpRE = lazyRegexp(`^[A-Za-z0-9!#$%&'*+/=?^_` + "`" + `{|}~.-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$`)
 
 func validSMTP(a string) bool {
-	return smtpRE.MatchString(a) && !strings.HasPrefix(a, ".") && !strings.Contains(a, "..") && !strings.Contains(a, ".@")
+	return smtpRE().MatchString(a) && !strings.HasPrefix(a, ".") && !strings.Contains(a, "..") && !strings.Contains(a, ".@")
 }
 
 // proxy is one proxy address: its prefix as typed (SMTP primary, smtp secondary, X500, ...)

@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/exoctl/exoctl/internal/jsontext"
@@ -263,20 +264,20 @@ func formatDateUTC(t time.Time) string {
 // formatSize renders a byte count like Exchange's ByteQuantifiedSize:
 // "99 GB (106,300,440,576 bytes)"; a negative count is "Unlimited".
 func formatSize(n int64) string {
-	if s, ok := commonSizes[n]; ok {
+	if s, ok := commonSizes()[n]; ok {
 		return s
 	}
 	return byteQuantifiedSize(n)
 }
 
-// commonSizes are the quotas nearly every mailbox has, formatted once.
-var commonSizes = func() map[int64]string {
+// commonSizes are the quotas nearly every mailbox has, formatted once (on first use).
+var commonSizes = sync.OnceValue(func() map[int64]string {
 	m := map[int64]string{}
 	for _, gb := range []int64{0, 20, 30, 49, 50, 90, 98, 99, 100} {
 		m[gb<<30] = byteQuantifiedSize(gb << 30)
 	}
 	return m
-}()
+})
 
 func byteQuantifiedSize(n int64) string {
 	if n < 0 {

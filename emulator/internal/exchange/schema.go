@@ -8,7 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"path"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -285,7 +284,7 @@ func loadSchemas(fsys fs.FS, dir string) (*Schemas, error) {
 	return ss, nil
 }
 
-var bytesDisplay = regexp.MustCompile(`^[0-9.]+ [KMGTP]?B \([0-9,]+ bytes\)$`)
+var bytesDisplay = lazyRegexp(`^[0-9.]+ [KMGTP]?B \([0-9,]+ bytes\)$`)
 
 func buildSchema(f *schemaFile, fragments map[string][]member) (*Schema, error) {
 	s := &Schema{Name: f.Name, Class: f.Class, Identity: f.Identity, Container: f.Container,
@@ -348,7 +347,7 @@ func buildSchema(f *schemaFile, fragments map[string][]member) (*Schema, error) 
 				break
 			}
 			p.Type, p.def = tString, x
-			if x == "Unlimited" || bytesDisplay.MatchString(x) {
+			if x == "Unlimited" || bytesDisplay().MatchString(x) {
 				p.Type = tSize
 				p.def, _ = parseByteQuantifiedSize(x)
 			}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 )
 
 // page is what one sign-in page shows. The pages are plain, accessible HTML with stable
@@ -30,7 +31,10 @@ type page struct {
 
 type field struct{ Name, Value string }
 
-var pages = template.Must(template.New("layout").Parse(`{{define "head"}}<!DOCTYPE html>
+// pages are the sign-in pages' templates, parsed on first use: processes that never serve a
+// sign-in page (every client) never pay for it.
+var pages = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("layout").Parse(`{{define "head"}}<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -113,6 +117,7 @@ button.secondary{background:#ccc;border-color:#ccc;color:#1b1b1b}
 <script nonce="{{.Nonce}}">document.getElementById("response").submit();</script>
 {{template "foot" .}}{{end}}
 `))
+})
 
 // renderPage writes the named page with security headers. formTargets are the origins, beside
 // the emulator's own, that the page's forms (or a redirect after them) may reach.
@@ -121,7 +126,7 @@ func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, status int, 
 		p.Title = "Sign in to your account"
 	}
 	var buf bytes.Buffer
-	if err := pages.ExecuteTemplate(&buf, name, p); err != nil {
+	if err := pages().ExecuteTemplate(&buf, name, p); err != nil {
 		s.log.ErrorContext(r.Context(), "identity: render page", "page", name, "err", err)
 		http.Error(w, "The emulator could not render its sign-in page; its log says why.", http.StatusInternalServerError)
 		return

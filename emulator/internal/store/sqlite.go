@@ -86,6 +86,22 @@ func (s *SQLite) Close() error {
 	return s.db.Close()
 }
 
+// Discard closes a database about to be deleted: as Close, without the statistics update
+// (PRAGMA optimize) only a database that lives on needs.
+func (s *SQLite) Discard() error {
+	s.closeStmts()
+	return s.db.Close()
+}
+
+// Snapshot writes a consistent copy of the database to a new file at path (VACUUM INTO): a
+// whole database in one file, with no journal beside it.
+func (s *SQLite) Snapshot(ctx context.Context, path string) error {
+	if _, err := s.db.ExecContext(ctx, "VACUUM INTO ?", path); err != nil {
+		return fmt.Errorf("store: snapshot to %s: %w", path, err)
+	}
+	return nil
+}
+
 // migrations are the schema's history: migration i+1 is migrations[i], and PRAGMA user_version
 // holds the number of the last one applied. Append; never edit an applied step.
 var migrations = []string{

@@ -140,11 +140,19 @@ func ownKey(purpose string) (*rsa.PrivateKey, error) {
 	return rsa.GenerateKey(rand.Reader, 2048)
 }
 
+// signingCerts are the signing certificates made in this process, by the SHA-1 of their
+// public key: a certificate depends on the key alone, and making one is an RSA signature.
+var signingCerts sync.Map
+
 // NewKeys wraps an RSA key, deriving its key id from the public key.
 func NewKeys(k *rsa.PrivateKey) *Keys {
 	der, _ := x509.MarshalPKIXPublicKey(&k.PublicKey)
 	sum := sha1.Sum(der)
-	keys := &Keys{Private: k, KeyID: base64.RawURLEncoding.EncodeToString(sum[:]), Cert: signingCert(k, sum[:])}
+	cert, ok := signingCerts.Load(sum)
+	if !ok {
+		cert, _ = signingCerts.LoadOrStore(sum, signingCert(k, sum[:]))
+	}
+	keys := &Keys{Private: k, KeyID: base64.RawURLEncoding.EncodeToString(sum[:]), Cert: cert.([]byte)}
 	if keys.Cert != nil {
 		// As Entra's: kid = x5t = the signing certificate's SHA-1 thumbprint, base64url.
 		cs := sha1.Sum(keys.Cert)
