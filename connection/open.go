@@ -171,16 +171,20 @@ func (s *Store) Reopen(ctx context.Context, sel string) (*exo.Session, *Profile,
 // connection is reopened and the cmdlet's name comes back as Verb-Noun. Otherwise the cmdlet
 // name comes back as it is.
 func (s *Store) ReopenFor(ctx context.Context, sel, cmdlet string) (*exo.Session, *Profile, string, error) {
+	ps, err := s.List()
+	if err != nil {
+		return nil, nil, "", err
+	}
 	if sel == "" {
-		ps, err := s.List()
-		if err != nil {
-			return nil, nil, "", err
-		}
 		if name, prefix := unprefixed(ps, cmdlet); prefix != "" {
 			sel, cmdlet = prefix, name
 		}
 	}
-	sess, p, err := s.Reopen(ctx, sel)
+	p, err := find(ps, sel)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	sess, err := s.Session(ctx, p)
 	return sess, p, cmdlet, err
 }
 

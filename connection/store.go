@@ -170,6 +170,11 @@ func (s *Store) Find(sel string) (*Profile, error) {
 	if err != nil {
 		return nil, err
 	}
+	return find(ps, sel)
+}
+
+// find is Find among ps.
+func find(ps []*Profile, sel string) (*Profile, error) {
 	if len(ps) == 0 {
 		return nil, errors.New("no connection: run exoctl connect first (or exoctl connect --emulator to use the local emulator)")
 	}

@@ -3,8 +3,10 @@ package exo
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -191,4 +193,25 @@ func collect(seq func(func(*Record, error) bool)) ([]*Record, error) {
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// isRegionLabel accepts exactly what the DNS label pattern accepts.
+func TestIsRegionLabelMatchesPattern(t *testing.T) {
+	re := regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
+	cases := []string{"", "a", "-", "eur03b", "eur-03b", "-eur", "eur-", "EUR03B", "eur.03b", "a-b-c",
+		strings.Repeat("a", 63), strings.Repeat("a", 64), "a" + strings.Repeat("-", 61) + "a", "é", "a_b", "9"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	const alphabet = "az09-A._"
+	for range 2000 {
+		b := make([]byte, rng.IntN(70))
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		cases = append(cases, string(b))
+	}
+	for _, c := range cases {
+		if got, want := isRegionLabel(c), re.MatchString(c); got != want {
+			t.Errorf("isRegionLabel(%q) = %v, the pattern says %v", c, got, want)
+		}
+	}
 }

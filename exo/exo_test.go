@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -301,5 +302,56 @@ func TestWithRecordsManyPages(t *testing.T) {
 	}
 	if got != 15 {
 		t.Errorf("%d records, want 15", got)
+	}
+}
+
+// countingSource counts how often a session asks for a token; its tokens expire after life.
+type countingSource struct {
+	life  time.Duration
+	calls atomic.Int32
+}
+
+func (c *countingSource) Token(ctx context.Context, scope string) (auth.Token, error) {
+	n := c.calls.Add(1)
+	return auth.Token{AccessToken: fmt.Sprintf("x.eyJ0aWQiOiJ0In0.%d", n), ExpiresOn: time.Now().Add(c.life)}, nil
+}
+
+// A session asks its source (the token cache, decrypted from disk) once for as long as the token
+// has more than five minutes left, and again for each request once it has less.
+func TestSessionReusesItsToken(t *testing.T) {
+	for _, tc := range []struct {
+		life time.Duration
+		want int32
+	}{{time.Hour, 1}, {4 * time.Minute, 4}} {
+		var auths []string
+		var mu sync.Mutex
+		ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			auths = append(auths, r.Header.Get("Authorization"))
+			mu.Unlock()
+			fmt.Fprint(w, page([]string{`{"Name":"a"}`}, ""))
+		}))
+		src := &countingSource{life: tc.life}
+		s, err := Connect(context.Background(), Options{
+			ConnectionURI: ts.URL, AuthorityURI: "https://127.0.0.1:1/organizations", Organization: "contoso.onmicrosoft.com",
+			Credential: src, HTTPClient: ts.Client(), RetryBackoff: time.Millisecond,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 3 {
+			for _, err := range s.Invoke(context.Background(), "Get-AcceptedDomain", nil) {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		ts.Close()
+		if got := src.calls.Load(); got != tc.want {
+			t.Errorf("token life %v: the source was asked %d times for a connect and 3 cmdlets, want %d", tc.life, got, tc.want)
+		}
+		if want := fmt.Sprintf("Bearer x.eyJ0aWQiOiJ0In0.%d", tc.want); auths[len(auths)-1] != want {
+			t.Errorf("token life %v: the last request carried %q, want the newest token %q", tc.life, auths[len(auths)-1], want)
+		}
 	}
 }

@@ -123,7 +123,17 @@ type Session struct {
 
 	mu   sync.Mutex // guards info.State
 	info ConnectionInfo
+
+	// lastTok is the token the session used last, reused while it has more than
+	// tokenReuseMargin left (MSAL's own rule for a cached token): a run reads and decrypts the
+	// token cache once, not once per request.
+	tokMu   sync.Mutex
+	lastTok auth.Token
 }
+
+// tokenReuseMargin is how long a token must still be valid to be used again without asking its
+// source: five minutes, when MSAL itself stops handing out a cached token.
+const tokenReuseMargin = 5 * time.Minute
 
 // ErrNotConnected is returned by a Session used after Close.
 var ErrNotConnected = errors.New("not connected: run exoctl connect (Connect-ExchangeOnline) first")
@@ -317,12 +327,29 @@ func (s *Session) Token(ctx context.Context) (auth.Token, error) {
 // not its cached one (after the service refused it with 401), passing the service's claims
 // challenge when it sent one.
 func (s *Session) token(ctx context.Context, fresh bool, claims string) (auth.Token, error) {
+	if !fresh && claims == "" {
+		s.tokMu.Lock()
+		t := s.lastTok
+		s.tokMu.Unlock()
+		if t.AccessToken != "" && time.Until(t.ExpiresOn) > tokenReuseMargin {
+			return t, nil
+		}
+	}
 	ctx, cancel := context.WithTimeout(ctx, tokenTimeout)
 	defer cancel()
+	var t auth.Token
+	var err error
 	if r, ok := s.src.(auth.Refresher); ok && fresh {
-		return r.Refresh(ctx, s.scope, claims)
+		t, err = r.Refresh(ctx, s.scope, claims)
+	} else {
+		t, err = s.src.Token(ctx, s.scope)
 	}
-	return s.src.Token(ctx, s.scope)
+	if err == nil {
+		s.tokMu.Lock()
+		s.lastTok = t
+		s.tokMu.Unlock()
+	}
+	return t, err
 }
 
 // Close forgets the session's credential. Like Disconnect-ExchangeOnline it makes no server call.
