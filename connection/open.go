@@ -216,16 +216,21 @@ func (s *Store) options(p *Profile) (exo.Options, error) {
 
 // optionsWith is options with the token cache wrapped by wrap (nil: as it is).
 func (s *Store) optionsWith(p *Profile, wrap func(*tokencache.Cache) cache.ExportReplace) (exo.Options, error) {
-	sec, err := s.Secrets(p)
-	if err != nil {
-		return exo.Options{}, err
-	}
 	opts := exo.Options{
 		Environment: p.Environment, ConnectionURI: p.ConnectionURI, AuthorityURI: p.AuthorityURI,
 		Organization: p.Organization, DelegatedOrganization: p.DelegatedOrganization, AppID: p.AppID,
 		CAFile: p.CAFile, PageSize: p.PageSize, ConnectionID: p.ConnectionID, Logger: s.log,
-		AccessToken: sec.AccessToken, Compliance: p.Compliance,
+		Compliance: p.Compliance,
 	}
+	// The TLS handshake with the service runs while the secrets and the token cache are read.
+	if err := exo.Preconnect(&opts); err != nil {
+		return opts, err
+	}
+	sec, err := s.Secrets(p)
+	if err != nil {
+		return exo.Options{}, err
+	}
+	opts.AccessToken = sec.AccessToken
 	if sec.CertificatePEM != "" {
 		cert, err := auth.ParsePEM([]byte(sec.CertificatePEM), "")
 		if err != nil {

@@ -145,14 +145,7 @@ func Connect(ctx context.Context, o Options) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	connURI := env.ConnectionURI
-	if o.Compliance {
-		connURI = env.ComplianceURI
-	}
-	if o.ConnectionURI != "" {
-		connURI = o.ConnectionURI
-	}
-	base, err := cloud.Base(connURI)
+	base, err := connectionBase(o)
 	if err != nil {
 		return nil, err
 	}
