@@ -126,8 +126,9 @@ type Emulator struct {
 	lock    *dataLock
 	roots   *x509.CertPool
 	done    chan error
-	// background is closed when the work Start left running (registries, spare keys) is done.
-	background chan struct{}
+	// background is closed when the work Start left running (registries, spare keys) is done;
+	// closing tells it Close has begun.
+	background, closing chan struct{}
 
 	stopOnCancel func() bool
 	closeOnce    sync.Once
@@ -271,14 +272,21 @@ func Start(ctx context.Context, cfg Config) (*Emulator, error) {
 	go func() { e.done <- e.srv.ServeTLS(e.ln, "", "") }()
 	// The admin APIs' cmdlet registries (the catalog, the schemas) are built while the first
 	// requests come: a token request does not need them, an admin API request waits for them.
-	// Then the spare keys a start on a new data folder takes (token.SpareKeys) are made again,
-	// one at a time; Close waits for them.
-	e.background = make(chan struct{})
+	// Then, once the start is over (spareKeysDelay) or at Close if sooner, the spare keys a
+	// start on a new data folder takes (token.SpareKeys) are made again, one at a time; Close
+	// waits for them.
+	e.background, e.closing = make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(e.background)
 		ex()
 		cc.Prepare()
 		if !shared {
+			t := time.NewTimer(spareKeysDelay)
+			select {
+			case <-t.C:
+			case <-e.closing:
+				t.Stop()
+			}
 			if err := token.RefillSpareKeys(); err != nil {
 				log.Warn("emulator: spare signing keys not made", "err", err)
 			}
@@ -292,6 +300,10 @@ func Start(ctx context.Context, cfg Config) (*Emulator, error) {
 	log.Info("emulator ready", "url", e.URL, "data", dir)
 	return e, nil
 }
+
+// spareKeysDelay is how long after its start an emulator begins making spare keys: its first
+// requests do not share the CPU with RSA key generation.
+const spareKeysDelay = 2 * time.Second
 
 // exchangeCmdlets is the process's Exchange Online registry, built once: a registry holds no
 // state of one emulator, so every emulator of the process shares it.
@@ -438,6 +450,7 @@ func (e *Emulator) Close() error {
 			cancel()
 		}
 		if e.background != nil {
+			close(e.closing)
 			<-e.background
 		}
 		errs = append(errs, e.cleanup())

@@ -458,7 +458,7 @@ var partnerPasswordHashes = sync.OnceValues(func() (map[string]string, error) {
 	errs := make([]error, len(users))
 	var wg sync.WaitGroup
 	for i, u := range users {
-		wg.Go(func() { hashes[i], errs[i] = hashPassword(u.Password) })
+		wg.Go(func() { hashes[i], errs[i] = seededHash(u.Password) })
 	}
 	wg.Wait()
 	m := make(map[string]string, len(users))

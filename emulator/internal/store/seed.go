@@ -302,15 +302,15 @@ func seedDirectory(ctx context.Context, s Store, opts SeedOptions, created time.
 	return nil
 }
 
-// demoPasswordHashes are the seeded users' password hashes, made once per process (side by
-// side: each is deliberately slow) and shared by every store it seeds; the passwords are
-// published in emulator.json anyway, and each hash has its own salt.
+// demoPasswordHashes are the seeded users' password hashes (the kept ones, seededHashes, or
+// made once per process side by side: each is deliberately slow) shared by every store it
+// seeds; the passwords are published in emulator.json anyway, and each hash has its own salt.
 var demoPasswordHashes = sync.OnceValues(func() ([]string, error) {
 	hashes := make([]string, len(demoUsers))
 	errs := make([]error, len(demoUsers))
 	var wg sync.WaitGroup
 	for i, u := range demoUsers {
-		wg.Go(func() { hashes[i], errs[i] = hashPassword(u.password) })
+		wg.Go(func() { hashes[i], errs[i] = seededHash(u.password) })
 	}
 	wg.Wait()
 	return hashes, errors.Join(errs...)
