@@ -4,10 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/exoctl/exoctl/auth"
 	"github.com/exoctl/exoctl/exo"
 )
 
@@ -101,5 +107,57 @@ func TestFanOutBoundsAndIsolates(t *testing.T) {
 		if r.Tenant != targets[i].Tenant || (r.Err != nil) != want {
 			t.Errorf("result %d = %+v", i, r)
 		}
+	}
+}
+
+// fixedToken is a Source with an unsigned token, enough for a test server.
+type fixedToken struct{}
+
+func (fixedToken) Token(ctx context.Context, scope string) (auth.Token, error) {
+	return auth.Token{AccessToken: "x.eyJ0aWQiOiJ0In0.x", ExpiresOn: time.Now().Add(time.Hour)}, nil
+}
+
+// A tenant that waits out its throttling lends its turn: with one turn for three tenants, the
+// other two finish while the throttled one waits, and it finishes after its Retry-After.
+func TestFanOutThrottledTenantLendsItsTurn(t *testing.T) {
+	t.Parallel()
+	var throttledOnce atomic.Bool
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "/a.example/") && throttledOnce.CompareAndSwap(false, true) {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+			fmt.Fprint(w, `{"error":{"code":"TooManyRequests","message":"throttled"}}`)
+			return
+		}
+		fmt.Fprint(w, `{"value":[{"Name":"x"}]}`)
+	}))
+	defer ts.Close()
+	var targets []Target
+	for _, tenant := range []string{"a.example", "b.example", "c.example"} {
+		targets = append(targets, Target{Tenant: tenant, open: func(ctx context.Context) (*exo.Session, error) {
+			return exo.Connect(ctx, exo.Options{ConnectionURI: ts.URL, AuthorityURI: "https://127.0.0.1:1/organizations",
+				Organization: tenant, Credential: fixedToken{}, HTTPClient: ts.Client()})
+		}})
+	}
+	var mu sync.Mutex
+	var order []string
+	res := FanOut(context.Background(), targets, 1, func(ctx context.Context, tg Target, s *exo.Session) error {
+		for _, err := range s.Invoke(ctx, "Get-AcceptedDomain", nil) {
+			if err != nil {
+				return err
+			}
+		}
+		mu.Lock()
+		order = append(order, tg.Tenant)
+		mu.Unlock()
+		return nil
+	})
+	for _, r := range res {
+		if r.Err != nil {
+			t.Errorf("%s: %v", r.Tenant, r.Err)
+		}
+	}
+	if want := []string{"b.example", "c.example", "a.example"}; !slices.Equal(order, want) {
+		t.Errorf("finished in the order %v, want %v (the throttled tenant's turn lent meanwhile)", order, want)
 	}
 }

@@ -221,36 +221,74 @@ type Result struct {
 }
 
 // FanOut runs fn on each target's session, at most parallel at once (8 when 0 or less), and
-// returns each target's result in target order. Sessions are opened in the worker's turn and
-// closed after fn, so memory does not grow with the number of targets; each session has its
-// own retries and backoff, so one tenant's throttling waits in its own worker only. A failed
-// target never stops the others; ctx's end does.
+// returns each target's result in target order. Sessions are opened in the target's turn and
+// closed after fn, so memory does not grow with the number of targets. Each session has its own
+// retries and backoff, and a tenant that waits a second or more to retry (throttled, or the
+// service failing) lends its turn to the next tenants meanwhile, then waits for a turn again: one
+// throttled tenant does not hold up the others. A failed target never stops the others; ctx's
+// end does.
 func FanOut(ctx context.Context, targets []Target, parallel int, fn func(ctx context.Context, t Target, s *exo.Session) error) []Result {
 	if parallel <= 0 {
 		parallel = DefaultParallel
 	}
-	parallel = min(parallel, len(targets))
 	results := make([]Result, len(targets))
-	var next int
-	var mu sync.Mutex
+	turns := make(chan struct{}, parallel)
 	var wg sync.WaitGroup
-	for range parallel {
+	for i, t := range targets {
+		select {
+		case turns <- struct{}{}:
+		case <-ctx.Done():
+			results[i] = Result{Tenant: t.Tenant, Err: ctx.Err()}
+			continue
+		}
 		wg.Go(func() {
-			for {
-				mu.Lock()
-				i := next
-				next++
-				mu.Unlock()
-				if i >= len(targets) {
-					return
-				}
-				t := targets[i]
-				results[i] = Result{Tenant: t.Tenant, Err: runTarget(ctx, t, fn)}
-			}
+			tn := &turn{turns: turns, held: true}
+			results[i] = Result{Tenant: t.Tenant, Err: runTarget(exo.WithYielder(ctx, tn), t, fn)}
+			tn.Yield()
 		})
 	}
 	wg.Wait()
 	return results
+}
+
+// turn is one target's hold on one of a fan-out's parallel turns, lent while its session waits
+// to retry (exo.Yielder).
+type turn struct {
+	turns chan struct{}
+	mu    sync.Mutex
+	held  bool
+}
+
+// Yield gives the turn back, if held.
+func (t *turn) Yield() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.held {
+		<-t.turns
+		t.held = false
+	}
+}
+
+// Resume waits for a turn again, unless one is held.
+func (t *turn) Resume(ctx context.Context) error {
+	t.mu.Lock()
+	held := t.held
+	t.mu.Unlock()
+	if held {
+		return nil
+	}
+	select {
+	case t.turns <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.held {
+		<-t.turns // another wait of this target's resumed first
+	}
+	t.held = true
+	return nil
 }
 
 // DefaultParallel is how many tenants a fan-out runs at once unless told otherwise.

@@ -329,12 +329,21 @@ func (s *Session) retrying(ctx context.Context, what string, once func() (retry 
 				s.notify(Notice{Request: what, Wait: wait, Attempt: attempt + 1, Attempts: s.retries + 1,
 					Message: fmt.Sprintf("%s: waiting %s (attempt %d of %d)", reason, roundWait(wait), attempt+1, s.retries+1)})
 			}
+			y := yielderFrom(ctx, wait)
+			if y != nil {
+				y.Yield()
+			}
 			t := time.NewTimer(wait)
 			select {
 			case <-ctx.Done():
 				t.Stop()
 				return fmt.Errorf("%s: %w (while waiting to retry after: %v)", what, ctx.Err(), lastErr)
 			case <-t.C:
+			}
+			if y != nil {
+				if err := y.Resume(ctx); err != nil {
+					return fmt.Errorf("%s: %w (while waiting for a turn to retry after: %v)", what, err, lastErr)
+				}
 			}
 		}
 		retry, err := once()
