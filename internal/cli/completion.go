@@ -6,25 +6,22 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/exoctl/exoctl/exo"
 )
 
 // completeCmdlet is shell completion (exoctl completion bash|zsh|fish|powershell) for
 // `exoctl run`: the first word completes to the cmdlets the saved connection may run, later
 // -words to that cmdlet's parameters, both from the connection's module file (EXOModuleFile).
-// Without a connection it offers nothing rather than failing the shell.
+// The copy connect kept answers at once, offline; only without one does a key press reach the
+// service (and the copy read then is kept). Without a connection it offers nothing rather than
+// failing the shell.
 func completeCmdlet(f *Factory, o *RunOptions) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 		if len(args) > 0 && !strings.HasPrefix(toComplete, "-") {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		ctx, cancel := context.WithTimeout(cmd.Context(), 20*time.Second)
-		defer cancel()
-		s, _, err := openSession(ctx, f, o.Connection())
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveError
-		}
-		defer s.Close()
-		cat, err := s.Catalog(ctx)
+		cat, err := completionCatalog(cmd.Context(), f, o.Connection())
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveError
 		}
@@ -45,4 +42,33 @@ func completeCmdlet(f *Factory, o *RunOptions) func(*cobra.Command, []string, st
 		}
 		return out, cobra.ShellCompDirectiveNoFileComp
 	}
+}
+
+// completionCatalog is the module file of connection sel for completion: the kept copy, else
+// the service's (kept for the next key press).
+func completionCatalog(ctx context.Context, f *Factory, sel string) (*exo.Catalog, error) {
+	st, err := f.connections()
+	if err != nil {
+		return nil, err
+	}
+	p, err := st.Find(sel)
+	if err != nil {
+		return nil, err
+	}
+	if cat := savedCatalog(st, p); cat != nil {
+		return cat, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	s, err := st.Session(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	cat, err := s.Catalog(ctx)
+	if err != nil {
+		return nil, err
+	}
+	saveCatalog(ctx, st, p, s)
+	return cat, nil
 }
