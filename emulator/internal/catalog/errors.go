@@ -11,6 +11,7 @@ type BindError struct {
 	ErrorID string
 	Class   string
 	Text    string
+	Param   string // the parameter an unknown-parameter error names
 }
 
 func (e *BindError) Error() string { return e.Text }
@@ -23,7 +24,7 @@ const (
 )
 
 func errNoParameter(name string) *BindError {
-	return &BindError{ErrorID: "NamedParameterNotFound", Class: ClassBinding,
+	return &BindError{ErrorID: "NamedParameterNotFound", Class: ClassBinding, Param: name,
 		Text: fmt.Sprintf("A parameter cannot be found that matches parameter name '%s'.", name)}
 }
 

@@ -23,7 +23,7 @@ func TestComplianceCatalog(t *testing.T) {
 		{"Get-Mailbox", nil, 403, "CommandNotFoundException|"},
 		{"Get-Label", map[string]any{"IncludeDetailedLabelActions": true}, 200, ""},
 		{"Get-Label", map[string]any{"ValidateContentTypeRemoval": true}, 501, "ParameterNotEmulated|"},
-		{"Get-Label", map[string]any{"DomainController": "dc"}, 400, "NamedParameterNotFound|"},
+		{"Get-Label", map[string]any{"DomainController": "dc"}, 400, "|Microsoft.Exchange.AdminApi.CommandInvocation.AmbiguousParameterSetException|"},
 	} {
 		a := v.invoke(t, region, tok, tc.cmdlet, tc.params, "")
 		if a.status != tc.status || !strings.HasPrefix(a.errorText(), tc.detail) {

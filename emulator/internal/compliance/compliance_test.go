@@ -215,7 +215,7 @@ func TestComplianceCmdlets(t *testing.T) {
 		t.Errorf("Get-Label -Identity Secret: %d %s", missing.status, missing.raw)
 	}
 	bad := v.invoke(t, region, tok, "Get-Label", map[string]any{"Bogus": true}, "")
-	if bad.status != http.StatusBadRequest || !strings.Contains(bad.errorText(), "NamedParameterNotFound") {
+	if bad.status != http.StatusBadRequest || !strings.Contains(bad.errorText(), "Invalid cmdlet parameters specified. Bogus") {
 		t.Errorf("bad parameter: %d %s", bad.status, bad.raw)
 	}
 

@@ -31,7 +31,7 @@ func TestCatalogued(t *testing.T) {
 		{"not emulated", call{cmdlet: "get-transportconfig"}, 501,
 			"CmdletNotEmulated|Exoctl.Emulator.CmdletNotEmulatedException|The cmdlet 'Get-TransportConfig' is a real Exchange Online cmdlet and its parameters are valid, but the exoctl emulator does not emulate it yet."},
 		{"not emulated, bad parameter first", call{cmdlet: "Set-TransportConfig", params: map[string]any{"Frob": 1}}, 400,
-			"NamedParameterNotFound|System.Management.Automation.ParameterBindingException|A parameter cannot be found that matches parameter name 'Frob'."},
+			"|Microsoft.Exchange.AdminApi.CommandInvocation.AmbiguousParameterSetException|Parameter set cannot be resolved using the specified named parameters. Invalid cmdlet parameters specified. Frob"},
 		{"not emulated, missing mandatory first", call{cmdlet: "Set-CASMailbox", params: map[string]any{"OWAEnabled": false}}, 400,
 			"MissingMandatoryParameter|System.Management.Automation.ParameterBindingException|Cannot process command because of one or more missing mandatory parameters: Identity."},
 		{"not emulated, for a reader", call{cmdlet: "Get-TransportConfig", token: readerToken}, 501, "CmdletNotEmulated|*"},
@@ -42,7 +42,7 @@ func TestCatalogued(t *testing.T) {
 			"CommandNotFoundException|System.Management.Automation.CommandNotFoundException|The term 'Get-EXOMailbox' is not recognized as the name of a cmdlet, function, script file, or operable program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again."},
 		{"S&C cmdlet at Exchange Online", call{cmdlet: "Get-Label"}, 403, "CommandNotFoundException|*"},
 		{"on-premises parameter", call{cmdlet: "Get-Mailbox", params: map[string]any{"DomainController": "dc1.contoso.com"}}, 400,
-			"NamedParameterNotFound|System.Management.Automation.ParameterBindingException|A parameter cannot be found that matches parameter name 'DomainController'."},
+			"|Microsoft.Exchange.AdminApi.CommandInvocation.AmbiguousParameterSetException|Parameter set cannot be resolved using the specified named parameters. Invalid cmdlet parameters specified. DomainController"},
 		{"too many values", call{cmdlet: "Get-Mailbox", params: map[string]any{"RecipientTypeDetails": repeat("UserMailbox", 32765)}}, 400,
 			"ParameterArgumentValidationError|System.Management.Automation.ParameterBindingException|Cannot validate argument on parameter 'RecipientTypeDetails'. The parameter requires at least 0 value(s) and no more than 4096 value(s) - 32765 value(s) were provided."},
 		{"emulated", call{cmdlet: "Get-Mailbox", params: map[string]any{"ResultSize": 1}}, 200, ""},
@@ -182,7 +182,7 @@ func TestHandlerParameters(t *testing.T) {
 		{"live-only parameter", map[string]any{"LiveOnly": true}, 200, ""},
 		{"not implemented", map[string]any{"Filter": "Name -eq 'x'"}, 501,
 			"ParameterNotEmulated|Exoctl.Emulator.CmdletNotEmulatedException|The parameter 'Filter' of Get-Mailbox is a real Exchange Online parameter, but the exoctl emulator does not emulate it yet."},
-		{"binding errors come first", map[string]any{"Filter": "x", "Frob": 1}, 400, "NamedParameterNotFound|*"},
+		{"binding errors come first", map[string]any{"Filter": "x", "Frob": 1}, 400, "|Microsoft.Exchange.AdminApi.CommandInvocation.AmbiguousParameterSetException|*"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := e.do(call{cmdlet: "Get-Mailbox", params: tc.params})

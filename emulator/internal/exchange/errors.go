@@ -20,6 +20,13 @@ type Error struct {
 	Text    string
 	// Target is details[0].code: "Client" for the caller's mistakes, "Server" otherwise.
 	Target string
+	// Message is error.message, which innererror.message repeats: "Error executing cmdlet"
+	// when empty, "Invalid Operation" for a request the binder refused.
+	Message string
+	// Binding shapes the answer as the service's binder writes it: with no details when the
+	// class is ParameterTransformationException (the text is only in innererror), and with
+	// no warnings after an unknown parameter.
+	Binding bool
 }
 
 func (e *Error) Error() string { return e.Text }
@@ -35,6 +42,9 @@ const (
 	classThrottled  = "Microsoft.Exchange.Admin.OData.Core.ThrottlingException"
 	classServer     = "System.InvalidOperationException"
 	classTask       = "Microsoft.Exchange.Configuration.Tasks.TaskArgumentException"
+	// The REST front's binder: an unknown parameter, an argument it cannot convert.
+	classParameterSet   = "Microsoft.Exchange.AdminApi.CommandInvocation.AmbiguousParameterSetException"
+	classTransformation = "Microsoft.Exchange.AdminApi.CommandInvocation.ParameterTransformationException"
 )
 
 func errNotFound(identity, dc string) *Error {
@@ -81,6 +91,26 @@ func errMissingMandatory(cmdlet, param string) *Error {
 		Text: fmt.Sprintf("Cannot process command because of one or more missing mandatory parameters: %s.", param)}
 }
 
+// bindError is the binder's refusal as the service's REST front reports it (captured answers,
+// exo/testdata/captures): error.message "Invalid Operation"; an unknown parameter as an
+// AmbiguousParameterSetException with no error id, naming the parameter; an argument it cannot
+// convert as a ParameterTransformationException, without details. Other refusals keep
+// PowerShell's binder words.
+func bindError(e *catalog.BindError) *Error {
+	out := &Error{Status: http.StatusBadRequest, Code: "BadRequest", ErrorID: e.ErrorID, Class: e.Class, Text: e.Text,
+		Message: "Invalid Operation", Binding: true}
+	switch e.ErrorID {
+	case "NamedParameterNotFound":
+		out.ErrorID, out.Class = "", classParameterSet
+		out.Text = "Parameter set cannot be resolved using the specified named parameters. Invalid cmdlet parameters specified. " + e.Param
+	case "AmbiguousParameterSet":
+		out.ErrorID, out.Class = "", classParameterSet
+	case "ParameterArgumentTransformationError":
+		out.Class = classTransformation
+	}
+	return out
+}
+
 func errUnknownCmdlet(name string) *Error {
 	return &Error{Status: http.StatusForbidden, Code: "Forbidden", ErrorID: "CommandNotFoundException", Class: classNoCommand,
 		Text: fmt.Sprintf("The term '%s' is not recognized as the name of a cmdlet, function, script file, or operable program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again.", name)}
@@ -125,26 +155,40 @@ func errInternal(text string) *Error {
 	return &Error{Status: http.StatusInternalServerError, Code: "InternalServerError", ErrorID: "InternalError", Class: classServer, Text: text, Target: "Server"}
 }
 
-// appendError encodes the service's error body.
+// appendError encodes the service's error body: details[0].message "Id|Class|text", innererror
+// and its internalexception (lower-case keys), and the warnings inside error, as captured
+// answers of the service have it (exo/testdata/captures).
 func appendError(b []byte, e *Error) []byte {
 	target := e.Target
 	if target == "" {
 		target = "Client"
 	}
+	msg := e.Message
+	if msg == "" {
+		msg = "Error executing cmdlet"
+	}
 	b = append(b, `{"error":{"code":`...)
 	b = jsontext.AppendString(b, e.Code)
-	b = append(b, `,"message":"Error executing cmdlet","details":[{"code":`...)
-	b = jsontext.AppendString(b, target)
-	b = append(b, `,"target":"","message":`...)
-	b = jsontext.AppendString(b, e.ErrorID+"|"+e.Class+"|"+e.Text)
-	b = append(b, `}],"innererror":{"message":`...)
-	b = jsontext.AppendString(b, e.Text)
+	b = append(b, `,"message":`...)
+	b = jsontext.AppendString(b, msg)
+	if !e.Binding || e.Class != classTransformation {
+		b = append(b, `,"details":[{"code":`...)
+		b = jsontext.AppendString(b, target)
+		b = append(b, `,"target":"","message":`...)
+		b = jsontext.AppendString(b, e.ErrorID+"|"+e.Class+"|"+e.Text)
+		b = append(b, `}]`...)
+	}
+	b = append(b, `,"innererror":{"message":`...)
+	b = jsontext.AppendString(b, msg)
 	b = append(b, `,"type":`...)
 	b = jsontext.AppendString(b, classODataError)
 	b = append(b, `,"stacktrace":"","internalexception":{"message":`...)
 	b = jsontext.AppendString(b, e.Text)
 	b = append(b, `,"type":`...)
 	b = jsontext.AppendString(b, e.Class)
-	b = append(b, `,"stacktrace":""}}},"adminapi.warnings@odata.type":"#Collection(String)","@adminapi.warnings":[]}`...)
-	return b
+	b = append(b, `,"stacktrace":""}}`...)
+	if !e.Binding || e.Class != classParameterSet {
+		b = append(b, `,"adminapi.warnings@odata.type":"#Collection(String)","@adminapi.warnings":[]`...)
+	}
+	return append(b, `}}`...)
 }

@@ -284,11 +284,19 @@ func (a answer) warnings() []string {
 
 func (a answer) nextLink() string { s, _ := a.body["@odata.nextLink"].(string); return s }
 
-// detail is details[0].message of an error answer.
+// detail is details[0].message, "ErrorId|Class|text"; for an answer without details (the
+// binder could not convert an argument) the same form of innererror.internalexception, where a
+// client then reads the class and text.
 func (a answer) detail() string {
 	errObj, _ := a.body["error"].(map[string]any)
 	details, _ := errObj["details"].([]any)
 	if len(details) == 0 {
+		in, _ := errObj["innererror"].(map[string]any)
+		ie, _ := in["internalexception"].(map[string]any)
+		if class, _ := ie["type"].(string); class != "" {
+			text, _ := ie["message"].(string)
+			return "|" + class + "|" + text
+		}
 		return ""
 	}
 	d, _ := details[0].(map[string]any)

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"slices"
 	"sort"
 	"strconv"
@@ -383,7 +382,7 @@ func (p Params) hash() string {
 func (c *Cmdlet) bind(raw json.RawMessage) (Params, string, *Error) {
 	out, set, e := c.command.Bind(raw)
 	if e != nil {
-		return nil, "", &Error{Status: http.StatusBadRequest, Code: "BadRequest", ErrorID: e.ErrorID, Class: e.Class, Text: e.Text}
+		return nil, "", bindError(e)
 	}
 	if c.emulated != nil && c.Run != nil {
 		names := make([]string, 0, len(out))

@@ -366,6 +366,7 @@ func (s *Server) invokeCommand(w http.ResponseWriter, r *http.Request, rt route,
 	if rs, ok := bound.ResultSize(); ok && !rs.Unlimited {
 		remaining = rs.N
 	}
+	budget := remaining // what the same body asks for again at the next link
 	after := ""
 	if cur != nil {
 		if cur.Cmdlet != cmd.Name || cur.Hash != bound.hash() {
@@ -404,12 +405,15 @@ func (s *Server) invokeCommand(w http.ResponseWriter, r *http.Request, rt route,
 			left -= int64(res.Count)
 		}
 		if left == 0 {
+			// ResultSize is reached and more exist: the service warns and still gives the next
+			// link (captured, exo/testdata/captures/invoke-get-mailbox-more); a client that
+			// follows it re-sends the same ResultSize, so it gets that many more.
 			page.warnings = append(page.warnings, moreResultsWarning)
-		} else {
-			tok := s.encodeCursor(cursor{Tenant: tenant.ID, Cmdlet: cmd.Name, Hash: bound.hash(), Params: params,
-				After: res.Next, Remaining: left, Select: sel})
-			page.next = s.cfg.BaseURL + "/adminapi/" + rt.version + "/" + rt.tenant + "/InvokeCommand?$skiptoken=" + tok
+			left = budget
 		}
+		tok := s.encodeCursor(cursor{Tenant: tenant.ID, Cmdlet: cmd.Name, Hash: bound.hash(), Params: params,
+			After: res.Next, Remaining: left, Select: sel})
+		page.next = s.cfg.BaseURL + "/adminapi/" + rt.version + "/" + rt.tenant + "/InvokeCommand?$skiptoken=" + tok
 	}
 	if h := r.Header.Values("Prefer"); len(h) > 0 && strings.Contains(strings.ToLower(strings.Join(h, ",")), "odata.maxpagesize") {
 		w.Header().Set("Preference-Applied", "odata.maxpagesize="+strconv.Itoa(size))
@@ -496,6 +500,12 @@ func (s *Server) writePage(w http.ResponseWriter, r *http.Request, p pageOut) {
 	b := make([]byte, 0, pageChunk+16<<10)
 	b = append(b, `{"@odata.context":`...)
 	b = jsontext.AppendString(b, p.context)
+	if p.next != "" {
+		// Before the annotations and the records, as the service (ODataLib) writes a next link
+		// known when the page starts.
+		b = append(b, `,"@odata.nextLink":`...)
+		b = jsontext.AppendString(b, p.next)
+	}
 	b = append(b, `,"adminapi.warnings@odata.type":"#Collection(String)","@adminapi.warnings":`...)
 	b = appendStrings(b, p.warnings)
 	if p.result != nil && len(p.result.Errors) > 0 {
@@ -526,12 +536,7 @@ func (s *Server) writePage(w http.ResponseWriter, r *http.Request, p pageOut) {
 	if werr != nil {
 		return
 	}
-	b = append(b, ']')
-	if p.next != "" {
-		b = append(b, `,"@odata.nextLink":`...)
-		b = jsontext.AppendString(b, p.next)
-	}
-	b = append(b, '}')
+	b = append(b, ']', '}')
 	bw.Write(b)
 }
 

@@ -37,16 +37,14 @@ func (s *Server) openIDConfiguration(w http.ResponseWriter, r *http.Request, ten
 		"claims_supported": []string{"sub", "iss", "cloud_instance_name", "cloud_instance_host_name",
 			"cloud_graph_host_name", "msgraph_host", "aud", "exp", "iat", "auth_time", "acr", "nonce",
 			"preferred_username", "name", "tid", "ver", "at_hash", "c_hash", "email"},
-		"kerberos_endpoint":           b + "/kerberos",
-		"tenant_region_scope":         "NA",
-		"cloud_instance_name":         s.cloudInstanceName(),
-		"cloud_graph_host_name":       "graph.windows.net",
-		"msgraph_host":                "graph.microsoft.com",
-		"rbac_url":                    "https://pas.windows.net",
-		"end_session_endpoint":        b + "/oauth2/v2.0/logout",
-		"check_session_iframe":        b + "/oauth2/checksession",
-		"userinfo_endpoint":           s.base + "/oidc/userinfo",
-		"request_parameter_supported": false,
+		"kerberos_endpoint":     b + "/kerberos",
+		"tenant_region_scope":   "NA",
+		"cloud_instance_name":   s.cloudInstanceName(),
+		"cloud_graph_host_name": "graph.windows.net",
+		"msgraph_host":          "graph.microsoft.com",
+		"rbac_url":              "https://pas.windows.net",
+		"end_session_endpoint":  b + "/oauth2/v2.0/logout",
+		"userinfo_endpoint":     s.base + "/oidc/userinfo",
 	}
 	if v2 {
 		doc["issuer"] = s.base + "/" + tid + "/v2.0"
@@ -60,6 +58,8 @@ func (s *Server) openIDConfiguration(w http.ResponseWriter, r *http.Request, ten
 		doc["authorization_endpoint"] = b + "/oauth2/authorize"
 		doc["device_authorization_endpoint"] = b + "/oauth2/devicecode"
 		doc["end_session_endpoint"] = b + "/oauth2/logout"
+		doc["check_session_iframe"] = b + "/oauth2/checksession" // v1 only, as Entra's v2 document lacks it
+		doc["request_parameter_supported"] = false
 		doc["jwks_uri"] = s.base + "/common/discovery/keys"
 	}
 	s.writeJSON(w, r, http.StatusOK, doc)

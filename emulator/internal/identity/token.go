@@ -233,7 +233,7 @@ func (s *Server) writeToken(w http.ResponseWriter, req *tokenRequest, at string,
 			"ext_expires_in": life,
 			"access_token":   at,
 		}
-		if req.scopeOut != "" {
+		if req.scopeOut != "" && u != nil { // Entra's client-credentials answer has no scope
 			body["scope"] = req.scopeOut
 		}
 	} else {
