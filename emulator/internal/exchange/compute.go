@@ -143,6 +143,19 @@ var computes = map[string]computeFunc{
 		}
 		return GUID(p.Name, derivedGUID("ExchangeGuid", r.o.ID))
 	},
+	// DatabaseGuid, NetID and SKUAssigned of a mailbox, stable for the same object.
+	"databaseGuid": func(r *render, p *prop) Property {
+		if db := r.str("Database"); db != "" {
+			return GUID(p.Name, derivedGUID("DatabaseGuid", db))
+		}
+		return Null(p.Name)
+	},
+	"netID": func(r *render, p *prop) Property {
+		return Str(p.Name, "1003"+strings.ToUpper(strings.ReplaceAll(derivedGUID("NetID", r.o.ID), "-", "")[:12]))
+	},
+	"skuAssigned": func(r *render, p *prop) Property {
+		return Bool(p.Name, r.str("RecipientTypeDetails") == "UserMailbox")
+	},
 	// Get-Recipient shows mailbox properties only for mailboxes.
 	"mailboxDatabase": func(r *render, p *prop) Property {
 		if !isMailboxType(r.str("RecipientTypeDetails")) {

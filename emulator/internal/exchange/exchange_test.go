@@ -70,7 +70,7 @@ func TestInvokeByHand(t *testing.T) {
 	if a.nextLink() != "" {
 		t.Errorf("unexpected nextLink %q", a.nextLink())
 	}
-	if !bytes.Contains(a.raw, []byte(`"Guid@data.type":"System.Guid","Guid":"`)) ||
+	if !bytes.Contains(a.raw, []byte(`"Guid@data.type":"System.Guid","Guid@odata.type":"#Guid","Guid":"`)) ||
 		!bytes.Contains(a.raw, []byte(`"WhenCreated@data.type":"System.DateTime","WhenCreated":"`)) {
 		t.Errorf("missing per-property annotations: %.500s", a.raw)
 	}
@@ -205,7 +205,7 @@ func TestSelect(t *testing.T) {
 	if a.status != 200 {
 		t.Fatal(a)
 	}
-	re := regexp.MustCompile(`^\{"Name":"[^"]+","PrimarySmtpAddress":"[^"]+","Guid@data.type":"System.Guid","Guid":"[0-9a-f-]{36}"\}$`)
+	re := regexp.MustCompile(`^\{"Name":"[^"]+","PrimarySmtpAddress":"[^"]+","Guid@data.type":"System.Guid","Guid@odata.type":"#Guid","Guid":"[0-9a-f-]{36}"\}$`)
 	check := func(a answer) {
 		var page struct{ Value []json.RawMessage }
 		json.Unmarshal(a.raw, &page)

@@ -140,7 +140,7 @@ func TestBatchLimits(t *testing.T) {
 	}
 	var subs []string
 	for i := range 10 {
-		subs = append(subs, sub(fmt.Sprint(i), "InvokeCommand", `{"CmdletInput":{"CmdletName":"Get-Mailbox","Parameters":{"ResultSize":20}}}`))
+		subs = append(subs, sub(fmt.Sprint(i), "InvokeCommand", `{"CmdletInput":{"CmdletName":"Get-Mailbox","Parameters":{"ResultSize":10}}}`))
 	}
 	a := e.do(call{url: url, token: tok, body: `{"requests":[` + strings.Join(subs, ",") + `]}`})
 	if a.status != 200 {

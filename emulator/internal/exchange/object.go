@@ -17,9 +17,11 @@ type kind uint8
 const (
 	kindPlain       kind = iota // no annotation
 	kindCollection              // "X@odata.type":"#Collection(String)"
-	kindGUID                    // "X@data.type":"System.Guid"
+	kindGUID                    // "X@data.type":"System.Guid","X@odata.type":"#Guid"
 	kindDateTime                // "X@data.type":"System.DateTime", 2022-09-21T08:07:47.0000000+00:00
 	kindDateTimeUTC             // "X@data.type":"System.DateTime", 2022-09-21T08:07:47.0000000Z
+	kindInt16                   // "X@data.type":"System.Int16","X@odata.type":"#Int16"
+	kindInt32                   // "X@data.type":"System.Int32"
 )
 
 // Property is one PowerShell property of an output object. Objects are ordered slices of
@@ -203,9 +205,19 @@ func appendProperty(b []byte, p Property) []byte {
 		case kindGUID:
 			b = appendKey(b, p.Name, "@data.type")
 			b = append(b, `:"System.Guid",`...)
+			b = appendKey(b, p.Name, "@odata.type")
+			b = append(b, `:"#Guid",`...)
 		case kindDateTime, kindDateTimeUTC:
 			b = appendKey(b, p.Name, "@data.type")
 			b = append(b, `:"System.DateTime",`...)
+		case kindInt16:
+			b = appendKey(b, p.Name, "@data.type")
+			b = append(b, `:"System.Int16",`...)
+			b = appendKey(b, p.Name, "@odata.type")
+			b = append(b, `:"#Int16",`...)
+		case kindInt32:
+			b = appendKey(b, p.Name, "@data.type")
+			b = append(b, `:"System.Int32",`...)
 		}
 	}
 	b = jsontext.AppendString(b, p.Name)

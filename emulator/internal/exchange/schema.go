@@ -62,7 +62,12 @@ const (
 var propTypeNames = map[string]propType{
 	"string": tString, "int": tInt, "bool": tBool, "strings": tStrings, "size": tSize,
 	"date": tDate, "guid": tGUID, "any": tAny,
+	// Integers whose CLR type the service annotates (captured Get-Mailbox answers).
+	"int16": tInt, "int32": tInt,
 }
+
+// intKinds are the annotations of the annotated integer types.
+var intKinds = map[string]kind{"int16": kindInt16, "int32": kindInt32}
 
 // computeFunc yields a computed property of an object being rendered.
 type computeFunc func(r *render, p *prop) Property
@@ -76,6 +81,7 @@ type prop struct {
 	compute computeFunc
 	copyOf  string   // the stored property a copied property shows
 	Values  []string // an enum's accepted values
+	intKind kind     // the annotation of an integer typed int16 or int32
 }
 
 // Stored reports whether the property lives in the store (rather than being computed).
@@ -374,7 +380,7 @@ func buildSchema(f *schemaFile, fragments map[string][]member) (*Schema, error) 
 			if !ok {
 				return nil, fmt.Errorf("property %s: unknown type %q", m.Name, typ)
 			}
-			p.Type = t
+			p.Type, p.intKind = t, intKinds[typ]
 			if p.def != nil {
 				if p.def, err = p.storedValue(p.def); err != nil {
 					return nil, fmt.Errorf("property %s: default: %w", m.Name, err)
@@ -423,7 +429,9 @@ func (p *prop) property(v any) Property {
 		return Str(p.Name, s)
 	case tInt:
 		if n, ok := asInt(v); ok {
-			return Int(p.Name, n)
+			out := Int(p.Name, n)
+			out.kind = p.intKind
+			return out
 		}
 	case tBool:
 		if b, ok := v.(bool); ok {
