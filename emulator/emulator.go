@@ -139,8 +139,8 @@ type Emulator struct {
 // until Close or ctx ends. Nothing but the lock is written to the folder before the port is
 // bound, and a folder another emulator holds is refused with that emulator's process id. The
 // admin APIs' cmdlet registries are built in the background once serving has begun (requests
-// for them wait), and then the spare keys a new data folder takes (token.SpareKeys) are made
-// again; Close waits for both.
+// for them wait), and then the spare data folder and keys a new data folder takes (spare.go,
+// token.SpareKeys) are made again; Close waits for both.
 func Start(ctx context.Context, cfg Config) (*Emulator, error) {
 	log := cfg.Logger
 	if log == nil {
@@ -188,6 +188,11 @@ func Start(ctx context.Context, cfg Config) (*Emulator, error) {
 		// And the data folder of this process's first throwaway emulator of the seed.
 		if restored, err = restoreThrowaway(dir, cfg.Seed); err != nil {
 			return nil, err
+		}
+	} else if demoSeed(cfg.Seed) && emptyDataDir(dir) {
+		// A new data folder: a spare one made ahead, if there is one.
+		if _, err := takeSpareFolder(dir); err != nil {
+			log.Debug("emulator: no spare data folder taken", "err", err)
 		}
 	}
 	p, err := loadOrCreatePKI(dir, shared)
@@ -286,6 +291,9 @@ func Start(ctx context.Context, cfg Config) (*Emulator, error) {
 			case <-t.C:
 			case <-e.closing:
 				t.Stop()
+			}
+			if err := makeSpareFolder(context.Background()); err != nil {
+				log.Warn("emulator: no spare data folder made", "err", err)
 			}
 			if err := token.RefillSpareKeys(); err != nil {
 				log.Warn("emulator: spare signing keys not made", "err", err)

@@ -6,6 +6,7 @@ package main
 import (
 	"context"
 	"os"
+	"runtime/debug"
 
 	"github.com/exoctl/exoctl/emulator"
 	"github.com/exoctl/exoctl/emulator/emuinfo"
@@ -20,6 +21,12 @@ func main() {
 
 // start starts the emulator a command asked for.
 func start(ctx context.Context, c cli.EmulatorConfig) (cli.Emulator, error) {
+	// This process now serves the emulator: its heap grows to half again its live size
+	// between collections instead of twice (unless GOGC says otherwise), some MiB less under
+	// load for a little more GC work.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(50)
+	}
 	e, err := emulator.Start(ctx, emulator.Config{
 		Addr: c.Addr, DataDir: c.DataDir, Seed: c.Seed, Logger: c.Logger, ArcKeyDir: c.ArcKeyDir,
 		RateLimit: c.RateLimit, RateWindow: c.RateWindow, RateLimitOff: c.RateLimitOff,

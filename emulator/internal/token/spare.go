@@ -22,8 +22,8 @@ import (
 // one data folder only and leaves the cache when taken, so no two data folders share a key:
 // a token of one emulator never validates against another.
 //
-// SpareKeysEnv turns them off ("off") or names another folder.
-const SpareKeysEnv = "EXOCTL_EMULATOR_SPARE_KEYS"
+// SpareEnv turns them off ("off") or names another folder for what emulators make ahead.
+const SpareEnv = "EXOCTL_EMULATOR_SPARE"
 
 // spareTarget is how many spare keys Refill keeps: one new data folder's (its app
 // certificate's and its signing key).
@@ -34,22 +34,31 @@ type SpareKeys struct {
 	Dir string
 }
 
-// DefaultSpareKeys is the user's spare key folder: $EXOCTL_EMULATOR_SPARE_KEYS, else
-// exoctl/emulator-keys in the user's cache folder; none when the variable is "off" or there
-// is no cache folder.
-func DefaultSpareKeys() SpareKeys {
-	v := strings.TrimSpace(os.Getenv(SpareKeysEnv))
+// SpareDir is the user's folder of what emulators make ahead for new data folders (keys, and
+// the emulator's spare seeded folders): $EXOCTL_EMULATOR_SPARE, else exoctl/emulator-spare in
+// the user's cache folder; "" when the variable is "off" or there is no cache folder.
+func SpareDir() string {
+	v := strings.TrimSpace(os.Getenv(SpareEnv))
 	switch {
 	case strings.EqualFold(v, "off") || v == "0" || strings.EqualFold(v, "false"):
-		return SpareKeys{}
+		return ""
 	case v != "":
-		return SpareKeys{Dir: v}
+		return v
 	}
 	c, err := os.UserCacheDir()
 	if err != nil {
+		return ""
+	}
+	return filepath.Join(c, "exoctl", "emulator-spare")
+}
+
+// DefaultSpareKeys is the user's spare key folder: keys in SpareDir; none when that is off.
+func DefaultSpareKeys() SpareKeys {
+	d := SpareDir()
+	if d == "" {
 		return SpareKeys{}
 	}
-	return SpareKeys{Dir: filepath.Join(c, "exoctl", "emulator-keys")}
+	return SpareKeys{Dir: filepath.Join(d, "keys")}
 }
 
 // private reports whether the folder exists and only its owner may enter it: a key others
@@ -136,7 +145,7 @@ func (s SpareKeys) Refill() error {
 		return fmt.Errorf("spare key folder: %w", err)
 	}
 	if !s.private() {
-		return fmt.Errorf("spare key folder %s may be read by others: make it 0700 or set %s=off", s.Dir, SpareKeysEnv)
+		return fmt.Errorf("spare key folder %s may be read by others: make it 0700 or set %s=off", s.Dir, SpareEnv)
 	}
 	for {
 		names, err := s.keys()

@@ -62,7 +62,7 @@ func TestSpareKeysRefused(t *testing.T) {
 	if s.Take() != nil {
 		t.Error("a key from a folder others may enter")
 	}
-	if err := s.Refill(); err == nil || !strings.Contains(err.Error(), SpareKeysEnv) {
+	if err := s.Refill(); err == nil || !strings.Contains(err.Error(), SpareEnv) {
 		t.Errorf("Refill into a folder others may enter: %v", err)
 	}
 	if err := os.Chmod(s.Dir, 0o700); err != nil {
@@ -109,18 +109,18 @@ func TestOwnKeyTakesSpare(t *testing.T) {
 
 // TestDefaultSpareKeys: the variable turns spare keys off or moves them.
 func TestDefaultSpareKeys(t *testing.T) {
-	t.Setenv(SpareKeysEnv, "off")
-	if d := DefaultSpareKeys().Dir; d != "" {
+	t.Setenv(SpareEnv, "off")
+	if d := DefaultSpareKeys().Dir; d != "" || SpareDir() != "" {
 		t.Errorf("off: %q", d)
 	}
-	t.Setenv(SpareKeysEnv, "/somewhere/keys")
-	if d := DefaultSpareKeys().Dir; d != "/somewhere/keys" {
+	t.Setenv(SpareEnv, "/somewhere")
+	if d := DefaultSpareKeys().Dir; d != filepath.Join("/somewhere", "keys") {
 		t.Errorf("a folder: %q", d)
 	}
-	t.Setenv(SpareKeysEnv, "")
+	t.Setenv(SpareEnv, "")
 	t.Setenv("XDG_CACHE_HOME", "/cache")
 	t.Setenv("HOME", "/home/u")
-	if d := DefaultSpareKeys().Dir; runtime.GOOS == "linux" && d != filepath.Join("/cache", "exoctl", "emulator-keys") {
+	if d := DefaultSpareKeys().Dir; runtime.GOOS == "linux" && d != filepath.Join("/cache", "exoctl", "emulator-spare", "keys") {
 		t.Errorf("default: %q", d)
 	}
 }
