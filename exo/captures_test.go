@@ -196,3 +196,22 @@ func TestCaptureErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestCaptureForbiddenWithoutWords reads the 403 an app or user without the Exchange role gets:
+// a body of NUL bytes. The error says so in words and with what to do, and carries no NUL.
+func TestCaptureForbiddenWithoutWords(t *testing.T) {
+	t.Parallel()
+	s, calls := replay(t, "invoke-error-forbidden-nul")
+	var err error
+	for _, e := range s.Invoke(context.Background(), "Get-Mailbox", nil) {
+		err = e
+	}
+	var ce *CmdletError
+	if !errors.As(err, &ce) || ce.StatusCode != http.StatusForbidden || ce.Code != "" {
+		t.Fatalf("error %v (%T)", err, err)
+	}
+	msg := ce.Error()
+	if strings.ContainsRune(msg, 0) || !strings.Contains(msg, "HTTP 403") || !strings.Contains(msg, "Exchange role") || calls.Load() != 1 {
+		t.Errorf("%d requests, error %q", calls.Load(), msg)
+	}
+}

@@ -44,7 +44,9 @@ func (e *CmdletError) hint() string {
 	case http.StatusUnauthorized:
 		return "The sign-in is no longer accepted: run exoctl connect again."
 	case http.StatusForbidden:
-		if strings.Contains(e.Message, "not recognized") || e.Message == "" {
+		// An unknown cmdlet, or a refusal with no words at all (an app or user without the
+		// role gets a body of NUL bytes, exo/testdata/captures/invoke-error-forbidden-nul).
+		if strings.Contains(e.Message, "not recognized") || e.Code == "" {
 			return "Check the cmdlet name, and that the account or app holds an Exchange role that includes it (Get-Command in exoctl shell lists the cmdlets it may run)."
 		}
 	case http.StatusTooManyRequests:

@@ -46,8 +46,12 @@ func TestDiff(t *testing.T) {
 	}
 }
 
+// notJSON are the captures whose body the service sent as something else than JSON.
+var notJSON = map[string]bool{"invoke-error-forbidden-nul": true}
+
 // TestCapturesLoad reads every capture: a status, and a body that is one JSON value (what the
-// other tests compare), with no Content-Length left to contradict a replayed body.
+// other tests compare) unless notJSON says otherwise, with no Content-Length left to contradict
+// a replayed body.
 func TestCapturesLoad(t *testing.T) {
 	t.Parallel()
 	files, err := filepath.Glob(filepath.Join(Dir(), "*.http"))
@@ -65,7 +69,7 @@ func TestCapturesLoad(t *testing.T) {
 			t.Error(err)
 			continue
 		}
-		if a.Status < 200 || a.Status > 599 || !json.Valid(a.Body) || a.Header.Get("Content-Length") != "" {
+		if a.Status < 200 || a.Status > 599 || json.Valid(a.Body) == notJSON[name] || a.Header.Get("Content-Length") != "" {
 			t.Errorf("%s: status %d, valid JSON %v, Content-Length %q", name, a.Status, json.Valid(a.Body), a.Header.Get("Content-Length"))
 		}
 		if !strings.Contains(string(readme), "`"+name+"`") {
