@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -36,12 +37,15 @@ type SpareKeys struct {
 
 // SpareDir is the user's folder of what emulators make ahead for new data folders (keys, and
 // the emulator's spare seeded folders): $EXOCTL_EMULATOR_SPARE, else exoctl/emulator-spare in
-// the user's cache folder; "" when the variable is "off" or there is no cache folder.
+// the user's cache folder; "" when the variable is "off", on Windows, or when there is no
+// cache folder.
 func SpareDir() string {
 	v := strings.TrimSpace(os.Getenv(SpareEnv))
 	switch {
 	case strings.EqualFold(v, "off") || v == "0" || strings.EqualFold(v, "false"):
 		return ""
+	case runtime.GOOS == "windows":
+		return "" // file modes do not say there who may read a folder
 	case v != "":
 		return v
 	}
