@@ -154,6 +154,30 @@ func decodeProps(s string, in interner) (map[string]any, error) {
 	return m, nil
 }
 
+// DecodeProps decodes an object's RawProps into the Props List would have given.
+func DecodeProps(raw string) (map[string]any, error) { return decodeProps(raw, nil) }
+
+// DecodeValue decodes one property's JSON value (a member of RawProps) as Props hold it: nil,
+// bool, string, int64, float64, []any or map[string]any.
+func DecodeValue(raw string) (any, error) {
+	d := jsonDecoder{s: raw, ints: true}
+	if v, err := d.value(); err == nil {
+		if d.space(); d.i == len(d.s) {
+			return v, nil
+		}
+	}
+	dec := json.NewDecoder(strings.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if dec.More() {
+		return nil, errors.New("store: trailing data after the value")
+	}
+	return intsFromNumbers(v), nil
+}
+
 // intsFromNumbers turns the json.Numbers of a UseNumber decoding into int64 (integral) or
 // float64, as decodeProps gives them.
 func intsFromNumbers(v any) any {

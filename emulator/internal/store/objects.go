@@ -40,6 +40,10 @@ type Object struct {
 	// after a write they read back as nil, bool, string, int64 (integral numbers), float64,
 	// []any and map[string]any.
 	Props map[string]any
+	// RawProps is the properties' JSON text as stored, set instead of Props by ListEach (a
+	// caller that prints objects reads them without building a map); DecodeProps turns it
+	// into Props. Writes ignore it.
+	RawProps string
 	// Keys are the values the object is found by (Resolve), each unique within the tenant and
 	// its Space, compared case-insensitively. The caller derives them from Props; the store
 	// enforces their uniqueness in the database.
@@ -175,6 +179,18 @@ type Objects interface {
 	Resolve(ctx context.Context, tenantID string, types, spaces []string, value string) ([]Object, error)
 	// List returns one page and the cursor of the next (empty when no more follow).
 	List(ctx context.Context, q ListQuery) (page []Object, next string, err error)
+	// ListEach hands out the page List would return without holding it in memory: it calls
+	// start once, before any object, with the next cursor List would return (an answer can
+	// name the next page before the objects), then fn with each object, in order. The
+	// objects have RawProps instead of Props, and neither Keys nor Refs (printing an object
+	// needs none); each is valid only during its call. Filter.Match still sees whole objects.
+	// The store reads the page in batches, each from the previous one's cursor up to the
+	// page's last object (objects written meanwhile within the page are seen or not, as
+	// between pages; none beyond it), and calls fn between them: outside a Tx never while it
+	// holds a database connection for the listing, so fn may block (writing to a slow client)
+	// or use the store without holding up other requests. An error from start or fn ends the
+	// listing and is returned as is.
+	ListEach(ctx context.Context, q ListQuery, start func(next string) error, fn func(o *Object) error) error
 	// Count counts what q selects, ignoring After and Limit.
 	Count(ctx context.Context, q ListQuery) (int, error)
 	// Update reads the object, calls fn on it and writes what fn left, all in one

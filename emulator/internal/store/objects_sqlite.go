@@ -263,6 +263,10 @@ func (s *SQLite) List(ctx context.Context, q ListQuery) ([]Object, string, error
 	return objects{s: s}.List(ctx, q)
 }
 
+func (s *SQLite) ListEach(ctx context.Context, q ListQuery, start func(next string) error, fn func(*Object) error) error {
+	return objects{s: s}.ListEach(ctx, q, start, fn)
+}
+
 func (s *SQLite) Count(ctx context.Context, q ListQuery) (int, error) {
 	return objects{s: s}.Count(ctx, q)
 }
@@ -441,8 +445,24 @@ func encodeObject(o *Object, now time.Time) (objectRow, error) {
 	return r, nil
 }
 
-// scanObject reads a row of objectCols (and, when sortKey is not nil, the sort key after them).
-func scanObject(row interface{ Scan(...any) error }, in interner, sortKey *any) (Object, error) {
+// objectRawCols are what ListEach reads of an object: no keys or references, the properties as
+// they are stored (scanRawObject).
+const objectRawCols = `o.id, o.type, o.name, o.props, o.version, o.when_created, o.when_changed`
+
+// scanRawObject reads a row of objectRawCols and the sort key after them.
+func scanRawObject(row interface{ Scan(...any) error }, tenantID string, sortKey *any) (Object, error) {
+	o := Object{TenantID: tenantID}
+	var created, changed int64
+	if err := row.Scan(&o.ID, &o.Type, &o.Name, &o.RawProps, &o.Version, &created, &changed, sortKey); err != nil {
+		return Object{}, err
+	}
+	o.WhenCreated, o.WhenChanged = time.Unix(0, created).UTC(), time.Unix(0, changed).UTC()
+	return o, nil
+}
+
+// scanObject reads a row of objectCols (and, when sortKey is not nil, the sort key after them);
+// keepRaw keeps the properties' JSON text too (RawProps).
+func scanObject(row interface{ Scan(...any) error }, in interner, sortKey *any, keepRaw bool) (Object, error) {
 	var o Object
 	var props, keys, refs string
 	var created, changed int64
@@ -457,6 +477,9 @@ func scanObject(row interface{ Scan(...any) error }, in interner, sortKey *any) 
 	var err error
 	if o.Props, err = decodeProps(props, in); err != nil {
 		return Object{}, fmt.Errorf("properties of %s %s: %w", o.Type, o.ID, err)
+	}
+	if keepRaw {
+		o.RawProps = props
 	}
 	if keys != "[]" {
 		ks, err := decodeStrings(keys, in)
@@ -618,7 +641,7 @@ func (q objects) Get(ctx context.Context, tenantID, id string) (Object, error) {
 	var o Object
 	err := q.with(ctx, getObjectSQL, func(st *sql.Stmt) error {
 		var err error
-		o, err = scanObject(st.QueryRowContext(ctx, tid, gid), nil, nil)
+		o, err = scanObject(st.QueryRowContext(ctx, tid, gid), nil, nil, false)
 		return err
 	})
 	if errors.Is(err, sql.ErrNoRows) {
@@ -675,7 +698,7 @@ func (q objects) Resolve(ctx context.Context, tenantID string, types, spaces []s
 		}
 		defer rows.Close()
 		for rows.Next() {
-			o, err := scanObject(rows, nil, nil)
+			o, err := scanObject(rows, nil, nil, false)
 			if err != nil {
 				return err
 			}
@@ -835,18 +858,147 @@ func decodeObjectCursor(s string) (cursor, error) {
 }
 
 func (q objects) List(ctx context.Context, lq ListQuery) ([]Object, string, error) {
+	return q.list(ctx, lq, false, nil)
+}
+
+// eachBatch is how many objects ListEach reads at a time: enough that a page of 1000 takes
+// a few queries, few enough that many pages in flight hold little memory.
+const eachBatch = 100
+
+// ListEach finds where the page ends with a query of sort keys alone (the index answers it
+// for most orders), then reads the page batch by batch up to that end, the next batch while
+// fn takes the objects of the last (one at a time inside a transaction, which has one
+// connection). A page whose filter the database cannot run is read whole first, as List
+// reads it.
+func (q objects) ListEach(ctx context.Context, lq ListQuery, start func(next string) error, fn func(*Object) error) error {
+	var until *cursor
+	next := ""
+	if lq.Limit > 0 {
+		end, n, pushed, err := q.pageEnd(ctx, lq)
+		if err != nil {
+			return err
+		}
+		if !pushed {
+			page, next, err := q.list(ctx, lq, true, nil)
+			if err != nil {
+				return err
+			}
+			if err := start(next); err != nil {
+				return err
+			}
+			for i := range page {
+				if err := fn(&page[i]); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		if end == nil {
+			return start("")
+		}
+		until, next = end, n
+	}
+	type batch struct {
+		objs []Object
+		next string
+		err  error
+	}
+	read := func(after string) batch {
+		bq := lq
+		bq.After, bq.Limit = after, eachBatch
+		objs, next, err := q.list(ctx, bq, true, until)
+		return batch{objs, next, err}
+	}
+	cur := read(lq.After)
+	if cur.err != nil {
+		return cur.err
+	}
+	if err := start(next); err != nil {
+		return err
+	}
+	for {
+		if cur.err != nil {
+			return cur.err
+		}
+		var ahead chan batch
+		if cur.next != "" && q.tx == nil {
+			ahead = make(chan batch, 1)
+			go func(after string) { ahead <- read(after) }(cur.next)
+		}
+		for i := range cur.objs {
+			if err := fn(&cur.objs[i]); err != nil {
+				if ahead != nil {
+					<-ahead // nothing of the listing outlives it
+				}
+				return err
+			}
+		}
+		switch {
+		case cur.next == "":
+			return nil
+		case ahead != nil:
+			cur = <-ahead
+		default:
+			cur = read(cur.next)
+		}
+	}
+}
+
+// pageEnd finds the last object of the page lq selects (nil when it is empty) and the cursor
+// of the next page, reading sort keys alone. pushed false means the filter cannot run in the
+// database: nothing was read.
+func (q objects) pageEnd(ctx context.Context, lq ListQuery) (end *cursor, next string, pushed bool, err error) {
+	query, args, pushed, err := listSQL(lq, `o.id`, nil)
+	if err != nil || !pushed {
+		return nil, "", pushed, err
+	}
+	n := 0
+	err = q.with(ctx, query, func(st *sql.Stmt) error {
+		rows, err := st.QueryContext(ctx, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			var k any
+			if err := rows.Scan(&id, &k); err != nil {
+				return err
+			}
+			if n++; n > lq.Limit {
+				next = encodeObjectCursor(end.Key, end.ID)
+				break
+			}
+			if b, ok := k.([]byte); ok {
+				k = string(b)
+			}
+			end = &cursor{Key: k, ID: id}
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, "", true, dbError("list objects of tenant "+lq.TenantID, err)
+	}
+	return end, next, true, nil
+}
+
+// listSQL is the query of a page of lq: cols and the sort key of each object, in order, from
+// lq.After up to until (included) when it is not nil, with one more than lq.Limit when the
+// filter is pushed down (pushed).
+func listSQL(lq ListQuery, cols string, until *cursor) (query string, args []any, pushed bool, err error) {
 	where, args, pushed, err := listWhere(lq)
 	if err != nil {
-		return nil, "", err
+		return "", nil, false, err
 	}
 	key, err := sortKey(lq.OrderBy)
 	if err != nil {
-		return nil, "", err
+		return "", nil, false, err
 	}
+	nullable := key != "o.name_lc" && key != "o.id" && key != "o.type" && !strings.HasPrefix(key, "o.when_")
 	if lq.After != "" {
 		c, err := decodeObjectCursor(lq.After)
 		if err != nil {
-			return nil, "", fmt.Errorf("store: list after %q: %w", lq.After, err)
+			return "", nil, false, fmt.Errorf("store: list after %q: %w", lq.After, err)
 		}
 		cmp := ">"
 		if lq.Desc {
@@ -864,9 +1016,31 @@ func (q objects) List(ctx context.Context, lq ListQuery) ([]Object, string, erro
 			// A row value, so that the index on (name_lc, id) gives the range.
 			cond = `(` + key + `, o.id) ` + cmp + ` (?, ?)`
 			args = append(args, c.Key, c.ID)
-			if lq.Desc && key != "o.name_lc" && key != "o.id" && key != "o.type" && !strings.HasPrefix(key, "o.when_") {
+			if lq.Desc && nullable {
 				cond += ` OR ` + key + ` IS NULL`
 			}
+		}
+		where += ` AND (` + cond + `)`
+	}
+	if until != nil {
+		// The mirror of the cursor's condition: up to the object until names, included.
+		var cond string
+		switch {
+		case until.Key == nil && !lq.Desc:
+			cond = key + ` IS NULL AND o.id <= ?`
+			args = append(args, until.ID)
+		case until.Key == nil:
+			cond = key + ` IS NOT NULL OR o.id >= ?`
+			args = append(args, until.ID)
+		case !lq.Desc:
+			cond = `(` + key + `, o.id) <= (?, ?)`
+			args = append(args, until.Key, until.ID)
+			if nullable {
+				cond += ` OR ` + key + ` IS NULL`
+			}
+		default:
+			cond = `(` + key + `, o.id) >= (?, ?)`
+			args = append(args, until.Key, until.ID)
 		}
 		where += ` AND (` + cond + `)`
 	}
@@ -874,10 +1048,32 @@ func (q objects) List(ctx context.Context, lq ListQuery) ([]Object, string, erro
 	if lq.Desc {
 		dir = " DESC"
 	}
-	query := `SELECT ` + objectCols + `, ` + key + ` FROM objects o WHERE ` + where + ` ORDER BY ` + key + dir + `, o.id` + dir
+	query = `SELECT ` + cols + `, ` + key + ` FROM objects o WHERE ` + where + ` ORDER BY ` + key + dir + `, o.id` + dir
 	if lq.Limit > 0 && pushed {
 		query += ` LIMIT ?`
 		args = append(args, lq.Limit+1) // one more tells whether a next page exists
+	}
+	return query, args, pushed, nil
+}
+
+// list is List; raw leaves the properties as JSON text (RawProps), as ListEach gives them.
+func (q objects) list(ctx context.Context, lq ListQuery, raw bool, until *cursor) ([]Object, string, error) {
+	// A listing for ListEach whose filter the database runs reads only what printing needs.
+	cols := objectCols
+	if raw && (lq.Filter == nil || lq.Filter.SQL != nil) {
+		cols = objectRawCols
+	}
+	query, args, pushed, err := listSQL(lq, cols, until)
+	if err != nil {
+		return nil, "", err
+	}
+	short := cols == objectRawCols
+	if !pushed {
+		query, args, _, err = listSQL(lq, objectCols, until)
+		if err != nil {
+			return nil, "", err
+		}
+		short = false
 	}
 	page := make([]Object, 0, min(max(lq.Limit, 16), 1024))
 	var lastKey any
@@ -889,9 +1085,16 @@ func (q objects) List(ctx context.Context, lq ListQuery) ([]Object, string, erro
 		}
 		defer rows.Close()
 		in := interner{}
+		tid := args[0].(string)
 		for rows.Next() {
 			var k any
-			o, err := scanObject(rows, in, &k)
+			var o Object
+			var err error
+			if short {
+				o, err = scanRawObject(rows, tid, &k)
+			} else {
+				o, err = scanObject(rows, in, &k, raw)
+			}
 			if err != nil {
 				return err
 			}
@@ -903,6 +1106,9 @@ func (q objects) List(ctx context.Context, lq ListQuery) ([]Object, string, erro
 				if !ok {
 					continue
 				}
+			}
+			if raw && !short {
+				o.Props, o.Keys, o.Refs = nil, nil, nil // as ListEach hands them out
 			}
 			if lq.Limit > 0 && len(page) == lq.Limit {
 				more = true

@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ListCursorStability", testCursorStability},
 		{"ListOrderBy", testListOrderBy},
 		{"ListHugeIn", testListHugeIn},
+		{"ListEach", testListEach},
 		{"FilterPushDown", testFilterPushDown},
 		{"UpdateAtomicity", testUpdateAtomicity},
 		{"Tx", testTx},
