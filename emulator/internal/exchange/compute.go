@@ -11,12 +11,27 @@ type render struct {
 	s   *Schema
 	o   *store.Object
 	org *org
+	// raw, when set, holds the object's properties as their stored JSON (a streamed page):
+	// o.Props is then unused.
+	raw *rawProps
+}
+
+// stored returns a property the object stores.
+func (r *render) stored(name string) (any, bool) {
+	if r.raw != nil {
+		return r.raw.value(r.s, name)
+	}
+	v, ok := r.o.Props[name]
+	return v, ok
 }
 
 // get returns a stored property, or its default when the object does not have it.
 func (r *render) get(name string) any {
-	if v, ok := r.o.Props[name]; ok {
+	if v, ok := r.stored(name); ok {
 		return v
+	}
+	if i, ok := r.s.stored[name]; ok {
+		return r.s.Props[i].def
 	}
 	if p, ok := r.s.Prop(name); ok {
 		return p.def
@@ -25,6 +40,11 @@ func (r *render) get(name string) any {
 }
 
 func (r *render) str(name string) string {
+	if r.raw != nil {
+		if s, ok := r.raw.plainString(r.s, name); ok {
+			return s
+		}
+	}
 	s, _ := r.get(name).(string)
 	return s
 }
@@ -56,7 +76,8 @@ func (s *Schema) Object(dst Object, o *store.Object, g *org) Object {
 func (r *render) copied(p *prop) Property {
 	q, ok := r.s.Prop(p.copyOf)
 	if !ok {
-		return Any(p.Name, r.o.Props[p.copyOf])
+		v, _ := r.stored(p.copyOf)
+		return Any(p.Name, v)
 	}
 	out := q.property(r.get(q.Name))
 	out.Name = p.Name

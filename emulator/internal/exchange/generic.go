@@ -101,11 +101,16 @@ func genericGet(s *Schema, h hooks) func(context.Context, *Invocation) (*Result,
 			}
 			return &Result{Count: 1, Each: func(yield func(Object) bool) { yield(s.Object(nil, &o, c.org)) }}, nil
 		}
-		page, next, err := inv.Store.List(ctx, q)
-		if err != nil {
-			return nil, err
+		if inv.srv.builtPages {
+			page, next, err := inv.Store.List(ctx, q)
+			if err != nil {
+				return nil, err
+			}
+			return c.page(page, next), nil
 		}
-		return c.page(page, next), nil
+		return &Result{stream: &pageStream{s: s, org: c.org, list: func(ctx context.Context, start func(string) error, fn func(*store.Object) error) error {
+			return inv.Store.ListEach(ctx, q, start, fn)
+		}}}, nil
 	}
 }
 

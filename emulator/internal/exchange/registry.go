@@ -462,6 +462,9 @@ type Result struct {
 	Next     string
 	Warnings []string
 	Errors   []string // non-terminating errors, reported in @adminapi.errors
+	// stream, when set, is a listing's page read from the store as it is written (stream.go):
+	// Each, Count and Next are then unused.
+	stream *pageStream
 }
 
 // objects is a Result over a ready list, paged by offset.

@@ -109,18 +109,23 @@ type Schema struct {
 	Order string
 
 	index     map[string]int // lower-case name -> position in Props
+	exact     map[string]int // name as the schema spells it -> position in Props
 	stored    map[string]int // exact name of a stored property -> position in Props
 	computed  []int          // positions of the computed and copied properties
 	defaults  Object         // every property's default, in order
 	opathOnce sync.Once
 	opath     opath.Schema
+	jsonOnce  sync.Once
+	enc       *schemaJSON // the properties pre-encoded for streamed pages (Schema.json)
 }
 
 // Prop finds a property by name, in any case.
 func (s *Schema) Prop(name string) (*prop, bool) {
-	i, ok := s.index[strings.ToLower(name)]
+	i, ok := s.exact[name]
 	if !ok {
-		return nil, false
+		if i, ok = s.index[strings.ToLower(name)]; !ok {
+			return nil, false
+		}
 	}
 	return &s.Props[i], true
 }
@@ -393,8 +398,10 @@ func buildSchema(f *schemaFile, fragments map[string][]member) (*Schema, error) 
 		s.Props = append(s.Props, p)
 	}
 	s.stored = map[string]int{}
+	s.exact = make(map[string]int, len(s.Props))
 	for i := range s.Props {
 		p := &s.Props[i]
+		s.exact[p.Name] = i
 		s.defaults = append(s.defaults, p.out)
 		if p.Stored() {
 			s.stored[p.Name] = i

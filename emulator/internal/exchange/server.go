@@ -82,6 +82,9 @@ type Server struct {
 	log        *slog.Logger
 	defaults   sync.Map // "tenant|class" -> true once the class's tenant defaults are written
 	defaultsMu sync.Mutex
+	// builtPages makes listings build each page in memory before writing it, as they did
+	// before pages were streamed: what the tests compare streamed pages with.
+	builtPages bool
 }
 
 // New returns a Server for cfg, filling in defaults.
@@ -399,10 +402,15 @@ func (s *Server) invokeCommand(w http.ResponseWriter, r *http.Request, rt route,
 	page := pageOut{result: res, sel: parseSelect(sel), confirmation: inv.confirmation,
 		context: s.cfg.BaseURL + "/adminapi/" + rt.version + "/" + rt.tenant + "/$metadata#Collection(Exchange.GenericHashTable)"}
 	page.warnings = append(page.warnings, res.Warnings...)
-	if res.Next != "" {
+	// end gives the page its next link, from how many objects it holds and the store cursor
+	// where the next starts.
+	page.end = func(count int, next string) {
+		if next == "" {
+			return
+		}
 		left := remaining
 		if left >= 0 {
-			left -= int64(res.Count)
+			left -= int64(count)
 		}
 		if left == 0 {
 			// ResultSize is reached and more exist: the service warns and still gives the next
@@ -412,12 +420,18 @@ func (s *Server) invokeCommand(w http.ResponseWriter, r *http.Request, rt route,
 			left = budget
 		}
 		tok := s.encodeCursor(cursor{Tenant: tenant.ID, Cmdlet: cmd.Name, Hash: bound.hash(), Params: params,
-			After: res.Next, Remaining: left, Select: sel})
+			After: next, Remaining: left, Select: sel})
 		page.next = s.cfg.BaseURL + "/adminapi/" + rt.version + "/" + rt.tenant + "/InvokeCommand?$skiptoken=" + tok
 	}
 	if h := r.Header.Values("Prefer"); len(h) > 0 && strings.Contains(strings.ToLower(strings.Join(h, ",")), "odata.maxpagesize") {
 		w.Header().Set("Preference-Applied", "odata.maxpagesize="+strconv.Itoa(size))
 	}
+	if res.stream != nil && inv.confirmation == "" {
+		// A page with a next link is full: it holds limit objects.
+		s.writeStream(w, r, &page, limit)
+		return
+	}
+	page.end(res.Count, res.Next)
 	s.writePage(w, r, page)
 }
 
@@ -433,7 +447,7 @@ func (s *Server) run(ctx context.Context, inv *Invocation) (res *Result, err err
 	if err == nil && res == nil {
 		res = &Result{}
 	}
-	if err == nil && res.Each == nil {
+	if err == nil && res.Each == nil && res.stream == nil {
 		res.Each = func(func(Object) bool) {}
 		res.Count = 0
 	}
@@ -478,26 +492,32 @@ type pageOut struct {
 	sel          selection
 	next         string
 	confirmation string
+	// end sets next (and the warnings) from the page's count and store cursor.
+	end func(count int, next string)
 }
 
-// writePage streams a success answer: the envelope, then each object as it is encoded.
-func (s *Server) writePage(w http.ResponseWriter, r *http.Request, p pageOut) {
+// startPage sends the status and headers of a success answer and returns where its body goes
+// and a function that ends it.
+func startPage(w http.ResponseWriter, r *http.Request) (io.Writer, func()) {
 	w.Header().Set("Content-Type", contentTypeJSON)
-	var bw io.Writer = w
-	if acceptsGzip(r.Header.Values("Accept-Encoding")) && !loopback(r.RemoteAddr) {
-		w.Header().Set("Content-Encoding", "gzip")
-		w.Header().Add("Vary", "Accept-Encoding")
-		gz := gzipWriters.Get().(*gzip.Writer)
-		gz.Reset(w)
-		defer func() {
-			gz.Close()
-			gz.Reset(io.Discard)
-			gzipWriters.Put(gz)
-		}()
-		bw = gz
+	if !acceptsGzip(r.Header.Values("Accept-Encoding")) || loopback(r.RemoteAddr) {
+		w.WriteHeader(http.StatusOK)
+		return w, func() {}
 	}
+	w.Header().Set("Content-Encoding", "gzip")
+	w.Header().Add("Vary", "Accept-Encoding")
+	gz := gzipWriters.Get().(*gzip.Writer)
+	gz.Reset(w)
 	w.WriteHeader(http.StatusOK)
-	b := make([]byte, 0, pageChunk+16<<10)
+	return gz, func() {
+		gz.Close()
+		gz.Reset(io.Discard)
+		gzipWriters.Put(gz)
+	}
+}
+
+// appendEnvelope appends what a page holds before its objects.
+func appendEnvelope(b []byte, p *pageOut) []byte {
 	b = append(b, `{"@odata.context":`...)
 	b = jsontext.AppendString(b, p.context)
 	if p.next != "" {
@@ -516,7 +536,15 @@ func (s *Server) writePage(w http.ResponseWriter, r *http.Request, p pageOut) {
 		b = append(b, `,"@adminapi.confirmationmessage":`...)
 		b = jsontext.AppendString(b, p.confirmation)
 	}
-	b = append(b, `,"value":[`...)
+	return append(b, `,"value":[`...)
+}
+
+// writePage streams a success answer: the envelope, then each object as it is encoded.
+func (s *Server) writePage(w http.ResponseWriter, r *http.Request, p pageOut) {
+	bw, done := startPage(w, r)
+	defer done()
+	b := make([]byte, 0, pageChunk+16<<10)
+	b = appendEnvelope(b, &p)
 	first := true
 	var werr error
 	if p.result != nil && p.confirmation == "" {
@@ -538,6 +566,69 @@ func (s *Server) writePage(w http.ResponseWriter, r *http.Request, p pageOut) {
 	}
 	b = append(b, ']', '}')
 	bw.Write(b)
+}
+
+// writeStream writes a page as it reads it from the store (stream.go): the store says where
+// the page ends (its next link) before the first object. The status goes out with the first
+// object, so that a listing the store refuses (a bad cursor, a filter that fails, the
+// database) still gets its error answer; a failure after that ends the answer abruptly, so
+// that the client cannot take a cut page for a whole one. A page with a next link holds
+// limit objects.
+func (s *Server) writeStream(w http.ResponseWriter, r *http.Request, p *pageOut, limit int) {
+	st := p.result.stream
+	pr := newRawPrinter(st.s, st.org, p.sel)
+	var (
+		bw    io.Writer
+		done  func()
+		b     []byte
+		count int
+		werr  error
+	)
+	defer func() {
+		if done != nil {
+			done()
+		}
+	}()
+	begin := func() {
+		bw, done = startPage(w, r)
+		b = appendEnvelope(make([]byte, 0, pageChunk+16<<10), p)
+	}
+	err := st.list(r.Context(), func(next string) error {
+		p.end(limit, next)
+		return nil
+	}, func(o *store.Object) error {
+		if bw == nil {
+			begin()
+		} else if count > 0 {
+			b = append(b, ',')
+		}
+		count++
+		var err error
+		if b, err = pr.append(b, o); err != nil {
+			return err
+		}
+		if len(b) >= pageChunk {
+			if _, werr = bw.Write(b); werr != nil {
+				return werr
+			}
+			b = b[:0]
+		}
+		return nil
+	})
+	switch {
+	case werr != nil || (err != nil && r.Context().Err() != nil):
+		return // the client went away
+	case err != nil && bw == nil:
+		s.fail(w, r, asError(err))
+		return
+	case err != nil:
+		s.log.ErrorContext(r.Context(), "adminapi page failed after it started", "path", r.URL.Path, "error", err, "request_id", w.Header().Get("request-id"))
+		panic(http.ErrAbortHandler)
+	}
+	if bw == nil {
+		begin()
+	}
+	bw.Write(append(b, ']', '}'))
 }
 
 // loopback reports whether a request came over loopback. Pages are gzipped, as the service

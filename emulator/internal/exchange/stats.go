@@ -23,10 +23,18 @@ type contents struct {
 }
 
 func mailboxContents(o *store.Object) contents {
+	r := render{o: o}
+	return r.contents()
+}
+
+// contents is mailboxContents of the object being printed.
+func (r *render) contents() contents {
+	o := r.o
 	h := fnv.New64a()
 	h.Write([]byte(o.ID))
 	n := h.Sum64()
-	details, _ := o.Props["RecipientTypeDetails"].(string)
+	v, _ := r.stored("RecipientTypeDetails")
+	details, _ := v.(string)
 	scale := int64(1)
 	if details != "UserMailbox" {
 		scale = 10
@@ -54,11 +62,11 @@ var folders = []struct {
 }
 
 var statsComputes = map[string]computeFunc{
-	"statItems":        func(r *render, p *prop) Property { return Int(p.Name, mailboxContents(r.o).items) },
-	"statDeletedItems": func(r *render, p *prop) Property { return Int(p.Name, mailboxContents(r.o).deleted) },
-	"statSize":         func(r *render, p *prop) Property { return Str(p.Name, formatSize(mailboxContents(r.o).size)) },
-	"statDeletedSize":  func(r *render, p *prop) Property { return Str(p.Name, formatSize(mailboxContents(r.o).delSize)) },
-	"statLastLogon":    func(r *render, p *prop) Property { return Date(p.Name, mailboxContents(r.o).lastLogon) },
+	"statItems":        func(r *render, p *prop) Property { return Int(p.Name, r.contents().items) },
+	"statDeletedItems": func(r *render, p *prop) Property { return Int(p.Name, r.contents().deleted) },
+	"statSize":         func(r *render, p *prop) Property { return Str(p.Name, formatSize(r.contents().size)) },
+	"statDeletedSize":  func(r *render, p *prop) Property { return Str(p.Name, formatSize(r.contents().delSize)) },
+	"statLastLogon":    func(r *render, p *prop) Property { return Date(p.Name, r.contents().lastLogon) },
 	"statMailboxType": func(r *render, p *prop) Property {
 		return Str(p.Name, strings.TrimSuffix(r.str("RecipientTypeDetails"), "Mailbox")+"Mailbox")
 	},
