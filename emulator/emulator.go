@@ -126,9 +126,11 @@ type Emulator struct {
 	lock    *dataLock
 	roots   *x509.CertPool
 	done    chan error
-	// background is closed when the work Start left running (registries, spare keys) is done;
-	// closing tells it Close has begun.
-	background, closing chan struct{}
+	// background is closed when the registries Start left building are built.
+	background chan struct{}
+	// spares says Close makes the spare data folder and keys a new data folder takes.
+	spares bool
+	log    *slog.Logger
 
 	stopOnCancel func() bool
 	closeOnce    sync.Once
@@ -139,8 +141,9 @@ type Emulator struct {
 // until Close or ctx ends. Nothing but the lock is written to the folder before the port is
 // bound, and a folder another emulator holds is refused with that emulator's process id. The
 // admin APIs' cmdlet registries are built in the background once serving has begun (requests
-// for them wait), and then the spare data folder and keys a new data folder takes (spare.go,
-// token.SpareKeys) are made again; Close waits for both.
+// for them wait). An emulator with a data folder of its own makes the spare data folder and
+// keys the next new data folder takes (spare.go, token.SpareKeys) when it closes, so that its
+// own requests never share the CPU or the memory with that work.
 func Start(ctx context.Context, cfg Config) (*Emulator, error) {
 	log := cfg.Logger
 	if log == nil {
@@ -277,29 +280,13 @@ func Start(ctx context.Context, cfg Config) (*Emulator, error) {
 	go func() { e.done <- e.srv.ServeTLS(e.ln, "", "") }()
 	// The admin APIs' cmdlet registries (the catalog, the schemas) are built while the first
 	// requests come: a token request does not need them, an admin API request waits for them.
-	// Then, once the start is over (spareKeysDelay) or at Close if sooner, the spare keys a
-	// start on a new data folder takes (token.SpareKeys) are made again, one at a time; Close
-	// waits for them.
-	e.background, e.closing = make(chan struct{}), make(chan struct{})
+	e.background = make(chan struct{})
 	go func() {
 		defer close(e.background)
 		ex()
 		cc.Prepare()
-		if !shared {
-			t := time.NewTimer(spareKeysDelay)
-			select {
-			case <-t.C:
-			case <-e.closing:
-				t.Stop()
-			}
-			if err := makeSpareFolder(context.Background()); err != nil {
-				log.Warn("emulator: no spare data folder made", "err", err)
-			}
-			if err := token.RefillSpareKeys(); err != nil {
-				log.Warn("emulator: spare signing keys not made", "err", err)
-			}
-		}
 	}()
+	e.spares, e.log = !shared, log
 	if err := writeJSON(filepath.Join(dir, InfoFile), e.Info); err != nil {
 		return nil, err
 	}
@@ -308,10 +295,6 @@ func Start(ctx context.Context, cfg Config) (*Emulator, error) {
 	log.Info("emulator ready", "url", e.URL, "data", dir)
 	return e, nil
 }
-
-// spareKeysDelay is how long after its start an emulator begins making spare keys: its first
-// requests do not share the CPU with RSA key generation.
-const spareKeysDelay = 2 * time.Second
 
 // exchangeCmdlets is the process's Exchange Online registry, built once: a registry holds no
 // state of one emulator, so every emulator of the process shares it.
@@ -445,7 +428,9 @@ func (e *Emulator) Wait() error {
 	return err
 }
 
-// Close stops the server, closes the store and removes a temporary data folder.
+// Close stops the server, closes the store and removes a temporary data folder; an emulator
+// with a data folder of its own then makes the spare folder and keys for the next new one (a
+// few hundred milliseconds of CPU, when there are none yet).
 func (e *Emulator) Close() error {
 	e.closeOnce.Do(func() {
 		if e.stopOnCancel != nil {
@@ -458,10 +443,17 @@ func (e *Emulator) Close() error {
 			cancel()
 		}
 		if e.background != nil {
-			close(e.closing)
 			<-e.background
 		}
 		errs = append(errs, e.cleanup())
+		if e.spares {
+			if err := makeSpareFolder(context.Background()); err != nil {
+				e.log.Warn("emulator: no spare data folder made", "err", err)
+			}
+			if err := token.RefillSpareKeys(); err != nil {
+				e.log.Warn("emulator: no spare keys made", "err", err)
+			}
+		}
 		e.closeErr = errors.Join(errs...)
 	})
 	return e.closeErr
