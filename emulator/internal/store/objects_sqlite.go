@@ -861,9 +861,9 @@ func (q objects) List(ctx context.Context, lq ListQuery) ([]Object, string, erro
 	return q.list(ctx, lq, false, nil)
 }
 
-// eachBatch is how many objects ListEach reads at a time: enough that a page of 1000 takes
-// a few queries, few enough that many pages in flight hold little memory.
-const eachBatch = 100
+// eachBatch is how many objects ListEach reads at a time: few enough that many pages in
+// flight hold little memory, enough that a page of 1000 takes only twenty queries.
+const eachBatch = 50
 
 // ListEach finds where the page ends with a query of sort keys alone (the index answers it
 // for most orders), then reads the page batch by batch up to that end, the next batch while
@@ -906,6 +906,12 @@ func (q objects) ListEach(ctx context.Context, lq ListQuery, start func(next str
 	read := func(after string) batch {
 		bq := lq
 		bq.After, bq.Limit = after, eachBatch
+		if q.tx == nil {
+			if err := q.s.lists.enter(ctx); err != nil {
+				return batch{err: err}
+			}
+			defer q.s.lists.leave()
+		}
 		objs, next, err := q.list(ctx, bq, true, until)
 		return batch{objs, next, err}
 	}
@@ -943,6 +949,32 @@ func (q objects) ListEach(ctx context.Context, lq ListQuery, start func(next str
 		}
 	}
 }
+
+// listReaders is how many ListEach batches are read from the database at once. Each
+// connection keeps its own cache of the pages it read, so pages read by every connection in
+// turn are cached eight times over (measured: 64 clients fetching the same 1000-mailbox page
+// took the emulator to 127 MiB, two readers at a time to 91-101 MiB, as many pages per
+// second). A batch takes a millisecond or two and holds its place only while it is read,
+// never while a client is being written to.
+const listReaders = 2
+
+// listGate lets listReaders batch reads run at once; its zero value is ready.
+type listGate struct {
+	once sync.Once
+	ch   chan struct{}
+}
+
+func (g *listGate) enter(ctx context.Context) error {
+	g.once.Do(func() { g.ch = make(chan struct{}, listReaders) })
+	select {
+	case g.ch <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (g *listGate) leave() { <-g.ch }
 
 // pageEnd finds the last object of the page lq selects (nil when it is empty) and the cursor
 // of the next page, reading sort keys alone. pushed false means the filter cannot run in the

@@ -21,6 +21,7 @@ const MemoryPath = ":memory:"
 type SQLite struct {
 	db    *sql.DB
 	stmts stmts
+	lists listGate // ListEach's batch reads at once (objects_sqlite.go)
 }
 
 var _ Store = (*SQLite)(nil)
