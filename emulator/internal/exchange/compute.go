@@ -265,17 +265,25 @@ func legacyExchangeDN(guid, alias string) string {
 	return "/o=ExchangeLabs/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=" + hex + "-" + alias
 }
 
+// The objectClass lists of recipients, shared by every object printed (never changed).
+var (
+	objectClassContact      = []string{"top", "person", "organizationalPerson", "contact"}
+	objectClassGroup        = []string{"top", "group"}
+	objectClassPublicFolder = []string{"top", "publicFolder"}
+	objectClassUser         = []string{"top", "person", "organizationalPerson", "user"}
+)
+
 func recipientObjectClass(recipientType string) []string {
 	t := strings.ToLower(recipientType)
 	switch {
 	case strings.Contains(t, "contact"):
-		return []string{"top", "person", "organizationalPerson", "contact"}
+		return objectClassContact
 	case strings.Contains(t, "group"):
-		return []string{"top", "group"}
+		return objectClassGroup
 	case strings.Contains(t, "publicfolder"):
-		return []string{"top", "publicFolder"}
+		return objectClassPublicFolder
 	}
-	return []string{"top", "person", "organizationalPerson", "user"}
+	return objectClassUser
 }
 
 func recipientCategory(recipientType string, o *org) string {

@@ -1,6 +1,7 @@
 package exchange
 
 import (
+	"crypto/sha1"
 	"strings"
 
 	"github.com/google/uuid"
@@ -52,7 +53,17 @@ var exoNamespace = uuid.MustParse("5c4d3a2f-1b0e-4f6a-9d8c-7e6f5a4b3c2d")
 
 // derivedGUID makes a stable GUID for a property the store does not keep (ExchangeGuid, ...).
 func derivedGUID(kind, guid string) string {
-	return uuid.NewSHA1(exoNamespace, []byte(kind+"\x00"+strings.ToLower(guid))).String()
+	// uuid.NewSHA1(exoNamespace, kind+NUL+lower(guid)), hashed from a buffer on the stack:
+	// pages print several derived GUIDs per object.
+	var in [160]byte
+	b := append(in[:0], exoNamespace[:]...)
+	b = append(append(append(b, kind...), 0), strings.ToLower(guid)...)
+	sum := sha1.Sum(b)
+	var u uuid.UUID
+	copy(u[:], sum[:])
+	u[6] = (u[6] & 0x0f) | 0x50 // version 5
+	u[8] = (u[8] & 0x3f) | 0x80 // RFC 4122 variant
+	return u.String()
 }
 
 const (

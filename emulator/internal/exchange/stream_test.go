@@ -9,8 +9,11 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/exoctl/exoctl/emulator/internal/store"
 )
@@ -287,5 +290,16 @@ func TestStreamedPageErrors(t *testing.T) {
 	u.RawQuery = q.Encode()
 	if a := e.do(call{url: u.String(), cmdlet: "Get-Mailbox", params: map[string]any{"ResultSize": "Unlimited"}, page: 10}); a.status != 400 {
 		t.Errorf("a tampered nextLink: %s", a)
+	}
+}
+
+// TestDerivedGUID: derivedGUID is uuid.NewSHA1 of the kind and the lower-case GUID.
+func TestDerivedGUID(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ kind, id string }{{"ExchangeGuid", "91DAF6A9-03F5-4050-9BEE-B88FD5A4F019"}, {"", ""}, {"k", "ÄÖ-ü"}} {
+		want := uuid.NewSHA1(exoNamespace, []byte(c.kind+"\x00"+strings.ToLower(c.id))).String()
+		if got := derivedGUID(c.kind, c.id); got != want {
+			t.Errorf("derivedGUID(%q, %q) = %s, want %s", c.kind, c.id, got, want)
+		}
 	}
 }
