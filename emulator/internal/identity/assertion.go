@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -95,12 +96,11 @@ func (s *Server) verifyAssertion(ctx context.Context, raw string, app store.App,
 		return errBadAssertion("The key used is expired., Thumbprint of key used by client: '%s', Found key 'Start=%s, End=%s'. Upload a new certificate to app '%s' and sign with it.",
 			tpHex, keyDate(cert.NotBefore), keyDate(cert.NotAfter), app.AppID)
 	}
-	x, err := x509.ParseCertificate(cert.DER)
+	pub, err := certificateKey(cert.DER)
 	if err != nil {
 		return errServer(fmt.Errorf("registered certificate %s: %w", tpHex, err))
 	}
-	pub, ok := x.PublicKey.(*rsa.PublicKey)
-	if !ok {
+	if pub == nil {
 		return errBadAssertion("The key is not an RSA key. Register an RSA certificate on app '%s'.", app.AppID)
 	}
 
@@ -280,4 +280,39 @@ func numericClaim(v any) (time.Time, bool) {
 		return time.Unix(int64(n), 0), true
 	}
 	return time.Time{}, false
+}
+
+// certKeys are the public keys of the registered certificates parsed so far, by DER: a
+// certificate is parsed once, not on every assertion signed with it (its validity and
+// thumbprint are still checked on each).
+var certKeys struct {
+	sync.Mutex
+	m map[string]*rsa.PublicKey
+}
+
+// maxCertKeys bounds certKeys; certificates beyond it are parsed each time.
+const maxCertKeys = 1024
+
+// certificateKey returns a DER certificate's RSA public key, nil when it holds another kind.
+func certificateKey(der []byte) (*rsa.PublicKey, error) {
+	certKeys.Lock()
+	pub, ok := certKeys.m[string(der)]
+	certKeys.Unlock()
+	if ok {
+		return pub, nil
+	}
+	x, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, err
+	}
+	pub, _ = x.PublicKey.(*rsa.PublicKey)
+	certKeys.Lock()
+	if certKeys.m == nil {
+		certKeys.m = map[string]*rsa.PublicKey{}
+	}
+	if len(certKeys.m) < maxCertKeys {
+		certKeys.m[string(der)] = pub
+	}
+	certKeys.Unlock()
+	return pub, nil
 }

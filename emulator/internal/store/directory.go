@@ -29,7 +29,7 @@ func (s *SQLite) Tenant(ctx context.Context, nameOrID string) (Tenant, error) {
 	if g := normGUID(nameOrID); g != "" {
 		key = g
 	}
-	row := s.db.QueryRowContext(ctx, `SELECT `+tenantCols+` FROM tenants
+	row := s.queryRow(ctx, `SELECT `+tenantCols+` FROM tenants
 		WHERE id = ?1 OR name_lc = ?1
 		   OR id = (SELECT tenant_id FROM accepted_domains WHERE domain_name_lc = ?1)
 		LIMIT 1`, key)
@@ -45,7 +45,7 @@ func (s *SQLite) Tenant(ctx context.Context, nameOrID string) (Tenant, error) {
 
 // Tenants lists every tenant by name.
 func (s *SQLite) Tenants(ctx context.Context) ([]Tenant, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+tenantCols+` FROM tenants ORDER BY name_lc`)
+	rows, err := s.query(ctx, `SELECT `+tenantCols+` FROM tenants ORDER BY name_lc`)
 	if err != nil {
 		return nil, fmt.Errorf("store: tenants: %w", err)
 	}
@@ -107,7 +107,7 @@ func scanApp(row interface{ Scan(...any) error }) (App, error) {
 
 // App finds an app registration by tenant and client id.
 func (s *SQLite) App(ctx context.Context, tenantID, appID string) (App, error) {
-	row := s.db.QueryRowContext(ctx, `SELECT `+appCols+` FROM apps WHERE tenant_id = ? AND app_id = ?`,
+	row := s.queryRow(ctx, `SELECT `+appCols+` FROM apps WHERE tenant_id = ? AND app_id = ?`,
 		idOrNew(tenantID), lc(appID))
 	a, err := scanApp(row)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -122,7 +122,7 @@ func (s *SQLite) App(ctx context.Context, tenantID, appID string) (App, error) {
 // AppAnyTenant finds an app registration by client id in whichever tenant holds it; when
 // several do, the oldest tenant's wins (the app's home tenant).
 func (s *SQLite) AppAnyTenant(ctx context.Context, appID string) (App, error) {
-	row := s.db.QueryRowContext(ctx, `SELECT `+prefixCols("a.", appCols)+` FROM apps a
+	row := s.queryRow(ctx, `SELECT `+prefixCols("a.", appCols)+` FROM apps a
 		JOIN tenants t ON t.id = a.tenant_id
 		WHERE a.app_id = ? ORDER BY t.created_at, t.id LIMIT 1`, lc(appID))
 	a, err := scanApp(row)
@@ -166,7 +166,7 @@ func (s *SQLite) PutApp(ctx context.Context, a App) error {
 
 // Certificates lists the certificates registered on an app (in any tenant), oldest first.
 func (s *SQLite) Certificates(ctx context.Context, appID string) ([]Certificate, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT app_id, thumbprint, sha256, der, not_before, not_after
+	rows, err := s.query(ctx, `SELECT app_id, thumbprint, sha256, der, not_before, not_after
 		FROM certificates WHERE app_id = ? ORDER BY not_before, thumbprint`, lc(appID))
 	if err != nil {
 		return nil, fmt.Errorf("store: certificates of app %s: %w", appID, err)
@@ -226,7 +226,7 @@ func (s *SQLite) User(ctx context.Context, tenantID, upnOrObjectID string) (User
 	if g := normGUID(upnOrObjectID); g != "" {
 		key = g
 	}
-	row := s.db.QueryRowContext(ctx, `SELECT `+userCols+` FROM users
+	row := s.queryRow(ctx, `SELECT `+userCols+` FROM users
 		WHERE tenant_id = ?1 AND (upn_lc = ?2 OR object_id = ?2) LIMIT 1`, idOrNew(tenantID), key)
 	u, err := scanUser(row)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -282,6 +282,12 @@ func (s *SQLite) CheckPassword(ctx context.Context, tenantID, upn, password stri
 	return verifyPassword(u.PasswordHash, password), nil
 }
 
+const (
+	useJTISQL = `INSERT INTO assertion_ids (jti, exp) VALUES (?1, ?2)
+		ON CONFLICT (jti) DO UPDATE SET exp = excluded.exp WHERE assertion_ids.exp < ?3`
+	purgeJTISQL = `DELETE FROM assertion_ids WHERE exp < ?`
+)
+
 // UseAssertionID records jti until exp and reports whether it was unused (or its earlier use
 // has expired). Expired ids are purged as a side effect.
 func (s *SQLite) UseAssertionID(ctx context.Context, jti string, exp time.Time) (bool, error) {
@@ -290,10 +296,9 @@ func (s *SQLite) UseAssertionID(ctx context.Context, jti string, exp time.Time) 
 	}
 	now := time.Now().UnixNano()
 	var fresh bool
+	s.prepare(ctx, useJTISQL, purgeJTISQL)
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO assertion_ids (jti, exp) VALUES (?1, ?2)
-			ON CONFLICT (jti) DO UPDATE SET exp = excluded.exp WHERE assertion_ids.exp < ?3`,
-			jti, exp.UnixNano(), now)
+		res, err := s.txExec(ctx, tx, useJTISQL, jti, exp.UnixNano(), now)
 		if err != nil {
 			return err
 		}
@@ -302,7 +307,7 @@ func (s *SQLite) UseAssertionID(ctx context.Context, jti string, exp time.Time) 
 			return err
 		}
 		fresh = n == 1
-		_, err = tx.ExecContext(ctx, `DELETE FROM assertion_ids WHERE exp < ?`, now)
+		_, err = s.txExec(ctx, tx, purgeJTISQL, now)
 		return err
 	})
 	if err != nil {
@@ -315,7 +320,7 @@ const domainCols = `tenant_id, guid, name, domain_name, domain_type, is_default,
 
 // AcceptedDomains lists a tenant's accepted domains by domain name.
 func (s *SQLite) AcceptedDomains(ctx context.Context, tenantID string) ([]AcceptedDomain, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+domainCols+` FROM accepted_domains
+	rows, err := s.query(ctx, `SELECT `+domainCols+` FROM accepted_domains
 		WHERE tenant_id = ? ORDER BY domain_name_lc`, idOrNew(tenantID))
 	if err != nil {
 		return nil, fmt.Errorf("store: accepted domains of tenant %s: %w", tenantID, err)
@@ -400,4 +405,45 @@ func prefixCols(prefix, cols string) string {
 		parts[i] = prefix + strings.TrimSpace(p)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// queryRow, query and txExec run a statement prepared once per connection (s.stmt): preparing
+// is most of what a small lookup costs SQLite, and the token endpoint makes several per request.
+func (s *SQLite) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if st, cached, err := s.stmt(ctx, query, nil); err == nil && cached {
+		return st.QueryRowContext(ctx, args...)
+	} else if err == nil {
+		st.Close()
+	}
+	return s.db.QueryRowContext(ctx, query, args...)
+}
+
+func (s *SQLite) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st, cached, err := s.stmt(ctx, query, nil); err == nil && cached {
+		return st.QueryContext(ctx, args...)
+	} else if err == nil {
+		st.Close()
+	}
+	return s.db.QueryContext(ctx, query, args...)
+}
+
+// prepare puts statements in s.stmt's cache, if they are not there yet and it has room.
+func (s *SQLite) prepare(ctx context.Context, queries ...string) {
+	for _, q := range queries {
+		if st, cached, err := s.stmt(ctx, q, nil); err == nil && !cached {
+			st.Close()
+		}
+	}
+}
+
+// txExec runs a write in tx through the statement prepared for query, when there is one; the
+// statement is prepared on the database first, outside tx, as s.stmt must.
+func (s *SQLite) txExec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
+	s.stmts.mu.Lock()
+	st := s.stmts.m[query]
+	s.stmts.mu.Unlock()
+	if st == nil {
+		return tx.ExecContext(ctx, query, args...)
+	}
+	return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 }
