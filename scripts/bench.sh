@@ -172,6 +172,12 @@ if need wrk; then
   tok_pid=$emu_pid
   "$work/tokenload" -data "$tok" -body >"$work/token.body"
   tok_url=$("$work/tokenload" -data "$tok" -url)
+  # Restart on the seeded folder, as the pages block does, so that the peak RSS is the load's,
+  # not the seeding's. Same address: the assertion's audience names the token endpoint.
+  tok_addr=$(jq -r .url "$tok/emulator.json")
+  stop_emulator "$tok_pid"
+  start_emulator "$tok" demo "${tok_addr#https://}"
+  tok_pid=$emu_pid
   oms=""
   if need npm && need node && (cd "$work" && npm install --prefix "$work/oms" --no-audit --no-fund --loglevel=error "oauth2-mock-server@$OMS_VERSION" >/dev/null 2>&1); then
     oms_port=$((20000 + RANDOM % 20000))
