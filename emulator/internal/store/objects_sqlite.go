@@ -893,19 +893,25 @@ func (q objects) ListEach(ctx context.Context, lq ListQuery, start func(next str
 			}
 			return nil
 		}
-		if end == nil {
-			return start("")
-		}
-		until, next = end, n
+		until, next = end, n // no end: the page is not full, and what the batches find is all
 	}
 	type batch struct {
 		objs []Object
 		next string
 		err  error
 	}
-	read := func(after string) batch {
+	// A page that is not full ends after lq.Limit objects all the same, when objects are
+	// created meanwhile.
+	capped, left := lq.Limit > 0 && until == nil, lq.Limit
+	size := func() int {
+		if capped {
+			return min(eachBatch, left)
+		}
+		return eachBatch
+	}
+	read := func(after string, limit int) batch {
 		bq := lq
-		bq.After, bq.Limit = after, eachBatch
+		bq.After, bq.Limit = after, limit
 		if q.tx == nil {
 			if err := q.s.lists.enter(ctx); err != nil {
 				return batch{err: err}
@@ -915,7 +921,7 @@ func (q objects) ListEach(ctx context.Context, lq ListQuery, start func(next str
 		objs, next, err := q.list(ctx, bq, true, until)
 		return batch{objs, next, err}
 	}
-	cur := read(lq.After)
+	cur := read(lq.After, size())
 	if cur.err != nil {
 		return cur.err
 	}
@@ -926,10 +932,12 @@ func (q objects) ListEach(ctx context.Context, lq ListQuery, start func(next str
 		if cur.err != nil {
 			return cur.err
 		}
+		left -= len(cur.objs)
+		more := cur.next != "" && (!capped || left > 0)
 		var ahead chan batch
-		if cur.next != "" && q.tx == nil {
+		if more && q.tx == nil {
 			ahead = make(chan batch, 1)
-			go func(after string) { ahead <- read(after) }(cur.next)
+			go func(after string, limit int) { ahead <- read(after, limit) }(cur.next, size())
 		}
 		for i := range cur.objs {
 			if err := fn(&cur.objs[i]); err != nil {
@@ -940,14 +948,57 @@ func (q objects) ListEach(ctx context.Context, lq ListQuery, start func(next str
 			}
 		}
 		switch {
-		case cur.next == "":
+		case !more:
 			return nil
 		case ahead != nil:
 			cur = <-ahead
 		default:
-			cur = read(cur.next)
+			cur = read(cur.next, size())
 		}
 	}
+}
+
+// pageEnd finds the last object of a full page lq selects and the cursor of the next page,
+// reading the sort keys of that object and the one after it alone (the database skips the
+// rest). end nil: the page holds fewer than lq.Limit objects, and none follow. pushed false
+// means the filter cannot run in the database: nothing was read.
+func (q objects) pageEnd(ctx context.Context, lq ListQuery) (end *cursor, next string, pushed bool, err error) {
+	query, args, pushed, err := listSQL(lq, `o.id`, nil)
+	if err != nil || !pushed {
+		return nil, "", pushed, err
+	}
+	// listSQL ends with LIMIT ? (lq.Limit+1): the last two of those rows instead.
+	query += ` OFFSET ?`
+	args[len(args)-1] = 2
+	args = append(args, lq.Limit-1)
+	n := 0
+	err = q.with(ctx, query, func(st *sql.Stmt) error {
+		rows, err := st.QueryContext(ctx, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			var k any
+			if err := rows.Scan(&id, &k); err != nil {
+				return err
+			}
+			if n++; n == 2 {
+				next = encodeObjectCursor(end.Key, end.ID)
+				break
+			}
+			if b, ok := k.([]byte); ok {
+				k = string(b)
+			}
+			end = &cursor{Key: k, ID: id}
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, "", true, dbError("list objects of tenant "+lq.TenantID, err)
+	}
+	return end, next, true, nil
 }
 
 // listReaders is how many ListEach batches are read from the database at once. Each
@@ -975,44 +1026,6 @@ func (g *listGate) enter(ctx context.Context) error {
 }
 
 func (g *listGate) leave() { <-g.ch }
-
-// pageEnd finds the last object of the page lq selects (nil when it is empty) and the cursor
-// of the next page, reading sort keys alone. pushed false means the filter cannot run in the
-// database: nothing was read.
-func (q objects) pageEnd(ctx context.Context, lq ListQuery) (end *cursor, next string, pushed bool, err error) {
-	query, args, pushed, err := listSQL(lq, `o.id`, nil)
-	if err != nil || !pushed {
-		return nil, "", pushed, err
-	}
-	n := 0
-	err = q.with(ctx, query, func(st *sql.Stmt) error {
-		rows, err := st.QueryContext(ctx, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id string
-			var k any
-			if err := rows.Scan(&id, &k); err != nil {
-				return err
-			}
-			if n++; n > lq.Limit {
-				next = encodeObjectCursor(end.Key, end.ID)
-				break
-			}
-			if b, ok := k.([]byte); ok {
-				k = string(b)
-			}
-			end = &cursor{Key: k, ID: id}
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, "", true, dbError("list objects of tenant "+lq.TenantID, err)
-	}
-	return end, next, true, nil
-}
 
 // listSQL is the query of a page of lq: cols and the sort key of each object, in order, from
 // lq.After up to until (included) when it is not nil, with one more than lq.Limit when the
