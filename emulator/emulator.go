@@ -57,6 +57,11 @@ type (
 	GuestInfo                = emuinfo.GuestInfo
 )
 
+// SpareEnv names what emulators make ahead for new data folders (spare keys and seeded folders):
+// "auto" for the user's cache folder, another folder, or "off" (unset: off; exoctl-emulator sets
+// "auto" unless it is set).
+const SpareEnv = token.SpareEnv
+
 // InfoFile is the name of the file, in the data folder, that tells clients how to connect.
 const InfoFile = emuinfo.FileName
 

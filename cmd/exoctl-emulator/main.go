@@ -27,6 +27,11 @@ func start(ctx context.Context, c cli.EmulatorConfig) (cli.Emulator, error) {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(50)
 	}
+	// The command line makes spare keys and seeded folders ahead in the user's cache, so that the
+	// next new data folder starts at once; a Go program's emulators do not unless told.
+	if os.Getenv(emulator.SpareEnv) == "" {
+		_ = os.Setenv(emulator.SpareEnv, "auto")
+	}
 	e, err := emulator.Start(ctx, emulator.Config{
 		Addr: c.Addr, DataDir: c.DataDir, Seed: c.Seed, Logger: c.Logger, ArcKeyDir: c.ArcKeyDir,
 		RateLimit: c.RateLimit, RateWindow: c.RateWindow, RateLimitOff: c.RateLimitOff,

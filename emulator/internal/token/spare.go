@@ -23,8 +23,13 @@ import (
 // one data folder only and leaves the cache when taken, so no two data folders share a key:
 // a token of one emulator never validates against another.
 //
-// SpareEnv turns them off ("off") or names another folder for what emulators make ahead.
+// SpareEnv turns them on: "auto" for the user's cache folder (what exoctl-emulator sets unless
+// told otherwise), or another folder. Unset or "off", nothing is made or taken ahead: a program or
+// test that starts emulators in-process writes nothing outside their data folders.
 const SpareEnv = "EXOCTL_EMULATOR_SPARE"
+
+// SpareAuto is SpareEnv's value for the user's cache folder.
+const SpareAuto = "auto"
 
 // spareTarget is how many spare keys Refill keeps: one new data folder's (its app
 // certificate's and its signing key).
@@ -35,18 +40,18 @@ type SpareKeys struct {
 	Dir string
 }
 
-// SpareDir is the user's folder of what emulators make ahead for new data folders (keys, and
-// the emulator's spare seeded folders): $EXOCTL_EMULATOR_SPARE, else exoctl/emulator-spare in
-// the user's cache folder; "" when the variable is "off", on Windows, or when there is no
-// cache folder.
+// SpareDir is the folder of what emulators make ahead for new data folders (keys, and the
+// emulator's spare seeded folders): $EXOCTL_EMULATOR_SPARE, or exoctl/emulator-spare in the
+// user's cache folder when it is "auto"; "" when the variable is unset or "off", on Windows, or
+// when there is no cache folder.
 func SpareDir() string {
 	v := strings.TrimSpace(os.Getenv(SpareEnv))
 	switch {
-	case strings.EqualFold(v, "off") || v == "0" || strings.EqualFold(v, "false"):
+	case v == "" || strings.EqualFold(v, "off") || v == "0" || strings.EqualFold(v, "false"):
 		return ""
 	case runtime.GOOS == "windows":
 		return "" // file modes do not say there who may read a folder
-	case v != "":
+	case !strings.EqualFold(v, SpareAuto):
 		return v
 	}
 	c, err := os.UserCacheDir()

@@ -107,7 +107,8 @@ func TestOwnKeyTakesSpare(t *testing.T) {
 	}
 }
 
-// TestDefaultSpareKeys: the variable turns spare keys off or moves them.
+// TestDefaultSpareKeys: the variable turns spare keys on (auto: the cache folder), moves or
+// turns them off; unset, there are none.
 func TestDefaultSpareKeys(t *testing.T) {
 	t.Setenv(SpareEnv, "off")
 	if d := DefaultSpareKeys().Dir; d != "" || SpareDir() != "" {
@@ -118,9 +119,13 @@ func TestDefaultSpareKeys(t *testing.T) {
 		t.Errorf("a folder: %q", d)
 	}
 	t.Setenv(SpareEnv, "")
+	if d := DefaultSpareKeys().Dir; d != "" {
+		t.Errorf("unset: %q, want none (an in-process emulator writes nothing outside its folder)", d)
+	}
+	t.Setenv(SpareEnv, SpareAuto)
 	t.Setenv("XDG_CACHE_HOME", "/cache")
 	t.Setenv("HOME", "/home/u")
 	if d := DefaultSpareKeys().Dir; runtime.GOOS == "linux" && d != filepath.Join("/cache", "exoctl", "emulator-spare", "keys") {
-		t.Errorf("default: %q", d)
+		t.Errorf("auto: %q", d)
 	}
 }
