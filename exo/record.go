@@ -51,27 +51,47 @@ func FormatValue(v any) string {
 		return ""
 	case string:
 		return x
+	}
+	return string(AppendFormatValue(nil, v))
+}
+
+// AppendFormatValue appends FormatValue(v) to dst, for writers that print many values without
+// a string each.
+func AppendFormatValue(dst []byte, v any) []byte {
+	switch x := v.(type) {
+	case nil:
+		return dst
+	case string:
+		return append(dst, x...)
 	case bool:
 		if x {
-			return "True"
+			return append(dst, "True"...)
 		}
-		return "False"
+		return append(dst, "False"...)
 	case json.Number:
-		return x.String()
+		return append(dst, x...)
 	case []any:
-		parts := make([]string, len(x))
+		dst = append(dst, '{')
 		for i, e := range x {
-			parts[i] = FormatValue(e)
+			if i > 0 {
+				dst = append(dst, ", "...)
+			}
+			dst = AppendFormatValue(dst, e)
 		}
-		return "{" + strings.Join(parts, ", ") + "}"
+		return append(dst, '}')
 	case *Record:
-		parts := make([]string, len(x.Fields))
+		dst = append(dst, "@{"...)
 		for i, f := range x.Fields {
-			parts[i] = f.Name + "=" + FormatValue(f.Value)
+			if i > 0 {
+				dst = append(dst, "; "...)
+			}
+			dst = append(dst, f.Name...)
+			dst = append(dst, '=')
+			dst = AppendFormatValue(dst, f.Value)
 		}
-		return "@{" + strings.Join(parts, "; ") + "}"
+		return append(dst, '}')
 	default:
-		return fmt.Sprint(x)
+		return fmt.Append(dst, x)
 	}
 }
 
