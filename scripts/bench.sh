@@ -84,6 +84,19 @@ tenant=$(jq -r '.tenants[0].name' "$emu/emulator.json")
 token=$("$X" token)
 invoke="$url/adminapi/beta/$tenant/InvokeCommand"
 
+cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+# wait_idle PID: waits (at most 60 s, said) until the process used no CPU for half a second: a new
+# large seed keeps the emulator busy after it answers (writing its database out), and the cold
+# runs would measure that instead.
+wait_idle() {
+  local a b
+  for _ in $(seq 120); do
+    a=$(cpu_ticks "$1"); sleep 0.5; b=$(cpu_ticks "$1")
+    [ $((b - a)) -le 1 ] && return 0
+  done
+  say "the emulator is still busy after 60 s; measuring anyway"
+}
+wait_idle "$main_pid"
 say "cold: exoctl run Get-AcceptedDomain vs curl, $RUNS runs each, interleaved"
 "$X" run Get-AcceptedDomain >/dev/null
 curl_post() {
@@ -114,7 +127,6 @@ fi
 say "stream: Get-Mailbox -ResultSize Unlimited"
 # rawfetch (no decoding) shows the emulator alone: its rate, and the emulator's CPU per record
 # while it serves it (from /proc), the median of ROUNDS runs.
-cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 : >"$work/raw.runs"
 for _ in $(seq "$ROUNDS"); do
   c0=$(cpu_ticks "$main_pid")
