@@ -58,6 +58,15 @@ func (inv *Invocation) task(s *Schema) *task {
 	return &task{Invocation: inv, s: s, params: params, org: inv.srv.org(inv.Tenant), tx: inv.Store}
 }
 
+// begin is task for a generic handler of s, once the tenant has its default objects of s's
+// class (created the first time a tenant's class is used).
+func (inv *Invocation) begin(ctx context.Context, s *Schema) (*task, error) {
+	if err := inv.srv.ensureDefaults(ctx, inv.Tenant, s.Class); err != nil {
+		return nil, err
+	}
+	return inv.task(s), nil
+}
+
 // take removes a parameter from those left to assign and returns it.
 func (c *task) take(name string) (any, bool) {
 	v, ok := c.params[name]
@@ -68,8 +77,8 @@ func (c *task) take(name string) (any, bool) {
 // genericGet lists or resolves objects of s.
 func genericGet(s *Schema, h hooks) func(context.Context, *Invocation) (*Result, error) {
 	return func(ctx context.Context, inv *Invocation) (*Result, error) {
-		c := inv.task(s)
-		if err := inv.srv.ensureDefaults(ctx, inv.Tenant, s.Class); err != nil {
+		c, err := inv.begin(ctx, s)
+		if err != nil {
 			return nil, err
 		}
 		q := store.ListQuery{TenantID: inv.Tenant.ID, Types: s.StoreTypes, After: inv.After, Limit: inv.Limit, OrderBy: s.Order}
@@ -355,14 +364,13 @@ var errUnchanged = errors.New("no settings modified")
 // genericSet changes an object of s.
 func genericSet(s *Schema, h hooks) func(context.Context, *Invocation) (*Result, error) {
 	return func(ctx context.Context, inv *Invocation) (*Result, error) {
-		c := inv.task(s)
-		if err := inv.srv.ensureDefaults(ctx, inv.Tenant, s.Class); err != nil {
+		c, err := inv.begin(ctx, s)
+		if err != nil {
 			return nil, err
 		}
 		where := s.whereIn()
 		id := strings.TrimSpace(inv.Params.String("Identity"))
 		var o store.Object
-		var err error
 		if id == "" && s.Singleton {
 			o, err = c.singleton(ctx)
 		} else {
@@ -504,8 +512,8 @@ func (c *task) setProp(o *store.Object, name string, v any) error {
 // genericNew creates an object of s from the parameters and defaults.
 func genericNew(s *Schema, h hooks) func(context.Context, *Invocation) (*Result, error) {
 	return func(ctx context.Context, inv *Invocation) (*Result, error) {
-		c := inv.task(s)
-		if err := inv.srv.ensureDefaults(ctx, inv.Tenant, s.Class); err != nil {
+		c, err := inv.begin(ctx, s)
+		if err != nil {
 			return nil, err
 		}
 		o := store.Object{TenantID: inv.Tenant.ID, Type: s.StoreTypes[0], Props: map[string]any{}}
@@ -524,7 +532,6 @@ func genericNew(s *Schema, h hooks) func(context.Context, *Invocation) (*Result,
 			return nil, nil
 		}
 		var created store.Object
-		var err error
 		if h.done == nil {
 			created, err = inv.Store.Create(ctx, o)
 		} else {
@@ -567,8 +574,8 @@ func (c *task) conflict(o *store.Object, err error) error {
 // genericRemove removes an object of s; the store removes what refers to it.
 func genericRemove(s *Schema, h hooks) func(context.Context, *Invocation) (*Result, error) {
 	return func(ctx context.Context, inv *Invocation) (*Result, error) {
-		c := inv.task(s)
-		if err := inv.srv.ensureDefaults(ctx, inv.Tenant, s.Class); err != nil {
+		c, err := inv.begin(ctx, s)
+		if err != nil {
 			return nil, err
 		}
 		where := s.whereIn()

@@ -146,6 +146,17 @@ const (
 	sharedIssueWarning        = 48 << 30
 )
 
+// setTypeQuotas gives a mailbox of type details that is not a user's (shared, room, equipment)
+// the smaller quotas the service gives those.
+func setTypeQuotas(props map[string]any, details string) {
+	if details == "UserMailbox" {
+		return
+	}
+	props["ProhibitSendReceiveQuota"] = int64(sharedProhibitSendReceive)
+	props["ProhibitSendQuota"] = int64(sharedProhibitSend)
+	props["IssueWarningQuota"] = int64(sharedIssueWarning)
+}
+
 // mailboxHooks are Set-Mailbox's and New-Mailbox's behaviour.
 var mailboxHooks = hooks{apply: applyMailbox, check: checkMailbox, params: []string{"Type"}}
 
@@ -442,11 +453,7 @@ func applyNewMailbox(ctx context.Context, c *task, o *store.Object) error {
 	} {
 		o.Props[k] = v
 	}
-	if details != "UserMailbox" {
-		o.Props["ProhibitSendReceiveQuota"] = int64(sharedProhibitSendReceive)
-		o.Props["ProhibitSendQuota"] = int64(sharedProhibitSend)
-		o.Props["IssueWarningQuota"] = int64(sharedIssueWarning)
-	}
+	setTypeQuotas(o.Props, details)
 	return nil
 }
 

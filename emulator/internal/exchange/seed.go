@@ -217,11 +217,7 @@ func (g *seedGenerator) mailbox(kind, name, first, last, alias string) store.Obj
 			o.Props[k] = v
 		}
 	}
-	if kind != "UserMailbox" {
-		o.Props["ProhibitSendReceiveQuota"] = int64(sharedProhibitSendReceive)
-		o.Props["ProhibitSendQuota"] = int64(sharedProhibitSend)
-		o.Props["IssueWarningQuota"] = int64(sharedIssueWarning)
-	}
+	setTypeQuotas(o.Props, kind)
 	return o
 }
 
